@@ -1,0 +1,299 @@
+"""Markdown normalisation shared by the note model and the renderer (pure).
+
+Every Markdown field of a :class:`~obsidian_inbox.Note` is kept in the exact form
+``mdformat`` (with the GFM and wikilink plugins) gives it, adjusted so that it can sit
+under one of the note's own ``##`` sections without changing the note's structure:
+
+- top-level ``#``/``##`` headings are demoted to ``###`` (deeper ones shift with them);
+- reference-style links become inline links (mdformat would move their definitions to
+  the end of the whole note, out of their section);
+- a body that would swallow the next section (an unclosed ``<!--``, ``<pre>`` or
+  ``<script>`` block) is fenced as code, so its text is kept but cannot break the note.
+
+Because the stored form is a fixed point of the formatter, rendering a note and reading
+it back gives the same note.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import mdformat
+import mdformat.plugins
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from mdformat_wikilink.mdit_wikilink_plugin import wikilink_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+__all__ = [
+    "BODY_EXTENSIONS",
+    "DOCUMENT_EXTENSIONS",
+    "MDFORMAT_OPTIONS",
+    "clean_text",
+    "escape_inline",
+    "format_document",
+    "format_line",
+    "inline_plain_text",
+    "is_plain_inline",
+    "normalize_markdown",
+    "one_line",
+    "parser",
+]
+
+_PLUGIN_NAME = "obsidian_inbox_sections"
+_FRONTMATTER_PLUGIN_NAME = "obsidian_inbox_frontmatter"
+MDFORMAT_OPTIONS: Mapping[str, Any] = {"number": True, "wrap": "keep"}
+#: mdformat extensions for a section body: GFM, wikilinks, and our section rules.
+BODY_EXTENSIONS = ("gfm", "wikilink", _PLUGIN_NAME)
+#: mdformat extensions for a whole note: the YAML is kept verbatim (mdformat-frontmatter
+#: re-emits it through ruamel.yaml, which rounds some floats: found by our property tests).
+DOCUMENT_EXTENSIONS = (_FRONTMATTER_PLUGIN_NAME, "gfm", "wikilink")
+_LINE_EXTENSIONS = ("gfm", "wikilink")
+_SECTION_LEVEL = 3  # the shallowest heading a section body may hold
+
+# Control characters other than tab and newline never belong in a note.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_NEWLINES = re.compile(r"\r\n?")
+_WHITESPACE = re.compile(r"\s+")
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` in NFC with ``\\n`` newlines and no control characters."""
+    text = _NEWLINES.sub("\n", text)
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` cleaned, with runs of whitespace collapsed to single spaces."""
+    return _WHITESPACE.sub(" ", clean_text(text)).strip()
+
+
+def escape_inline(text: str) -> str:
+    """Escape every ASCII punctuation character so ``text`` reads back literally.
+
+    CommonMark lets any ASCII punctuation be backslash-escaped; mdformat then drops the
+    escapes that are not needed, so the final Markdown stays readable.
+    """
+    return _ASCII_PUNCTUATION.sub(r"\\\1", text)
+
+
+def _demote_and_inline(state: StateCore) -> None:
+    """Core rule: demote shallow top-level headings and turn reference links inline."""
+    levels = [int(t.tag[1]) for t in state.tokens if t.type == "heading_open" and t.level == 0]
+    shift = max(0, _SECTION_LEVEL - min(levels)) if levels else 0
+    for token in state.tokens:
+        if shift and token.type in {"heading_open", "heading_close"} and token.level == 0:
+            level = min(6, int(token.tag[1]) + shift)
+            token.tag = f"h{level}"
+            token.markup = "#" * level
+        if token.type == "inline" and token.children:
+            _inline_references(token.children)
+    # Every link is inline now: forget the definitions, so that mdformat neither writes
+    # them at the end nor escapes text that merely looks like a reference to them.
+    state.env.get("references", {}).clear()
+
+
+def _inline_references(children: Iterable[Token]) -> None:
+    for child in children:
+        if child.type in {"link_open", "image"}:
+            child.meta.pop("label", None)
+        if child.children:
+            _inline_references(child.children)
+
+
+class _SectionPlugin:
+    """mdformat parser extension applying :func:`_demote_and_inline`."""
+
+    CHANGES_AST = True
+    RENDERERS: Mapping[str, Any] = {}
+
+    @staticmethod
+    def update_mdit(mdit: MarkdownIt) -> None:
+        mdit.core.ruler.push("obsidian_inbox_sections", _demote_and_inline)
+
+
+class _VerbatimFrontmatterPlugin:
+    """mdformat parser extension that recognises frontmatter and writes it back unchanged."""
+
+    CHANGES_AST = False
+
+    @staticmethod
+    def update_mdit(mdit: MarkdownIt) -> None:
+        mdit.use(front_matter_plugin)
+
+    @staticmethod
+    def _render(node: Any, context: Any) -> str:
+        return f"{node.markup}\n{node.content}\n{node.markup}"
+
+    RENDERERS: Mapping[str, Any] = {"front_matter": _render}
+
+
+def _register_plugin() -> None:
+    extensions: Any = mdformat.plugins.PARSER_EXTENSIONS
+    extensions.setdefault(_PLUGIN_NAME, _SectionPlugin)
+    extensions.setdefault(_FRONTMATTER_PLUGIN_NAME, _VerbatimFrontmatterPlugin)
+
+
+_register_plugin()
+
+
+@functools.cache
+def parser() -> MarkdownIt:
+    """Return the markdown-it parser used to read notes (CommonMark, frontmatter, wikilinks)."""
+    return MarkdownIt("commonmark").use(front_matter_plugin).use(wikilink_plugin)
+
+
+def _format(text: str, extensions: Iterable[str]) -> str:
+    return mdformat.text(text, options=MDFORMAT_OPTIONS, extensions=extensions)
+
+
+def _closes_cleanly(body: str) -> bool:
+    """Tell whether a heading placed after ``body`` is still read as a heading."""
+    tokens = parser().parse(body + "\n\n# obsidian-inbox-sentinel\n")
+    return any(
+        t.type == "inline" and t.content == "obsidian-inbox-sentinel" and t.level == 1
+        for t in tokens
+    )
+
+
+def _as_code_block(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+# --- the plain-text fast path ----------------------------------------------------------
+#
+# mdformat costs about a millisecond per call; most captures are plain prose with URLs and
+# #tags, which mdformat leaves exactly as written (apart from blank-line runs). For text
+# that provably holds no Markdown syntax, the canonical form is computed directly. The
+# predicate is conservative, and tests/test_markdown.py checks with Hypothesis that the fast
+# result equals mdformat's wherever the predicate accepts a text.
+
+_NOT_PLAIN = re.compile(
+    r"""
+    [^\w .,;:?!'"()\-/%@+=\#&\u00a1-\U0010ffff]   # outside the safe set: tab * ` ~ < > [ ] | \ { } $ ^
+    | [\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\ufffc-\uffff]  # odd spaces, format chars
+    | \ {2}                          # a run of spaces
+    | (?<![^\W_])_ | _(?![^\W_])     # an underscore that is not inside a word
+    | _(?=(?i:www\.|https?:|ftp:|mailto:))  # or that an autolink could start after
+    | \#(?!\w)                       # a "#" that does not start a tag
+    | &\#?\w+;                       # something shaped like an HTML entity
+    """,
+    re.VERBOSE,
+)
+_BAD_LINE_START = re.compile(r"[-+*>=|:!]|\d{1,9}[.)](?:\s|$)")
+
+
+def is_plain_inline(text: str) -> bool:
+    """Tell whether mdformat leaves ``text`` unchanged in the middle of a line."""
+    return text == text.strip() and not _NOT_PLAIN.search(text)
+
+
+def _plain_paragraphs(text: str) -> list[str] | None:
+    """Return the paragraphs of ``text`` if it is plain prose, else None."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            if current:
+                paragraphs.append("\n".join(current))
+                current = []
+            continue
+        if line != line.strip() or _BAD_LINE_START.match(line) or _NOT_PLAIN.search(line):
+            return None
+        current.append(line)
+    if current:
+        paragraphs.append("\n".join(current))
+    return paragraphs
+
+
+_CACHE_LIMIT = 4096
+_cache: dict[str, str] = {}
+_cache_lock = threading.Lock()
+
+
+def normalize_markdown(text: str) -> str:
+    """Return the canonical form of a Markdown body (see the module docstring).
+
+    The result is a fixed point: ``normalize_markdown(normalize_markdown(x))`` is
+    ``normalize_markdown(x)``. An empty or blank body gives ``""``. Results are cached,
+    so re-validating a note that is already canonical costs a dictionary look-up.
+    """
+    with _cache_lock:
+        cached = _cache.get(text)
+    if cached is not None:
+        return cached
+    result = _normalize(text)
+    with _cache_lock:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[text] = result
+        _cache[result] = result
+    return result
+
+
+def _normalize(text: str) -> str:
+    text = clean_text(text).strip("\n")
+    if not text.strip():
+        return ""
+    paragraphs = _plain_paragraphs(text)
+    if paragraphs is not None:
+        return "\n\n".join(paragraphs)
+    return _normalize_slowly(text)
+
+
+def _normalize_slowly(text: str) -> str:
+    result = _format(text + "\n", BODY_EXTENSIONS)
+    for _ in range(3):
+        again = _format(result, BODY_EXTENSIONS)
+        if again == result:
+            break
+        result = again
+    else:  # mdformat did not settle: keep the text verbatim, as code
+        result = _format(_as_code_block(text) + "\n", BODY_EXTENSIONS)
+    result = result.strip("\n")
+    if not _closes_cleanly(result):
+        result = _format(_as_code_block(text) + "\n", BODY_EXTENSIONS).strip("\n")
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def format_line(prefix: str, value: str) -> str:
+    """Return the canonical Markdown line ``prefix`` + ``value``, with ``value`` read literally.
+
+    ``prefix`` is Markdown (``"# "``, ``"- title: "``); ``value`` is plain text that must
+    read back unchanged, so it is escaped where needed.
+    """
+    if is_plain_inline(value):
+        return prefix + value
+    return _format(prefix + escape_inline(value) + "\n", _LINE_EXTENSIONS).rstrip("\n")
+
+
+def format_document(text: str) -> str:
+    """Format a whole note (frontmatter included) with mdformat."""
+    return _format(text, DOCUMENT_EXTENSIONS)
+
+
+def inline_plain_text(children: Iterable[Token] | None) -> str:
+    """Return the literal text of inline tokens (escapes resolved, markup kept as written)."""
+    parts: list[str] = []
+    for child in children or ():
+        if child.type in {"text", "wikilink", "html_inline"}:
+            parts.append(child.content)
+        elif child.type == "code_inline":
+            parts.append(child.markup + child.content + child.markup)
+        elif child.type in {"softbreak", "hardbreak"}:
+            parts.append(" ")
+        elif child.children:
+            parts.append(inline_plain_text(child.children))
+        elif child.markup:
+            parts.append(child.markup)
+    return "".join(parts)

@@ -1,0 +1,321 @@
+"""Note ⇄ Markdown with YAML frontmatter (pure).
+
+:func:`render_note` writes the frontmatter with ``python-frontmatter`` (a real YAML
+emitter, keys in the model's order, then the user's own keys) and formats the whole
+note with ``mdformat`` and the plugins that keep frontmatter, GFM and ``[[wikilinks]]``
+intact. :func:`parse_note` reads it back with ``markdown-it-py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+from markdown_it.token import Token
+
+from ._errors import NoteFormatError
+from ._markdown import format_line, inline_plain_text, parser
+from ._note import KNOWN_KEYS, Note, Source, _published, _timestamp
+
+__all__ = ["parse_note", "render_note"]
+
+_SourceField = tuple[str, str]
+_SOURCE_LABELS = {"feed": "Feed item", "article": "Article", "attachment": "Attachment"}
+_SOURCE_KEYS = ("kind", "title", "author", "site", "published", "fetched", "error")
+_SCRAPED = "Scraped from "
+_NEWLINES = re.compile(r"\r\n?")
+
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc]
+    """Safe YAML dumper writing date-times as Obsidian does (``2025-09-18T11:49:49``)."""
+
+
+def _represent_datetime(dumper: Any, value: dt.datetime) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+def _represent_none(dumper: Any, value: None) -> Any:
+    return dumper.represent_scalar(
+        "tag:yaml.org,2002:null", ""
+    )  # "category:" as Obsidian writes it
+
+
+_Dumper.add_representer(dt.datetime, _represent_datetime)
+_Dumper.add_representer(type(None), _represent_none)
+_HANDLER = YAMLHandler()
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _frontmatter(note: Note) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "type": note.type or None,
+        "category": note.category or None,
+        "created": note.created,
+        "modified": note.modified,
+        "tags": list(note.tags),
+        "status": note.status or None,
+        "source": note.source or None,
+        "original_file": note.original_file or None,
+    }
+    optional = {
+        "url": note.url,
+        "capture_id": note.capture_id,
+        "captured": note.captured,
+        "fetched_at": note.fetched_at,
+        "status_reason": note.status_reason,
+    }
+    meta.update({key: value for key, value in optional.items() if value})
+    meta.update(note.properties)
+    return meta
+
+
+def _source_section(source: Source) -> str:
+    fields: list[_SourceField] = [
+        ("kind", source.kind),
+        ("title", source.title),
+        ("author", source.author),
+        ("site", source.site),
+        ("published", _iso(source.published)),
+        ("fetched", _iso(source.fetched_at)),
+        ("error", source.error),
+    ]
+    callout = "warning" if source.error else "info"
+    lines = [
+        format_line(f"## {_SCRAPED}", source.url),
+        "",
+        f"> [!{callout}] {_SOURCE_LABELS[source.kind]}",
+        ">",
+    ]
+    lines += ["> " + format_line(f"- {key}: ", value) for key, value in fields if value]
+    if source.text:
+        lines += ["", source.text]
+    return "\n".join(lines)
+
+
+def render_note(note: Note) -> str:
+    """Render ``note`` as Markdown with YAML frontmatter, in mdformat's canonical form.
+
+    >>> print(render_note(Note(title="Hello", tags=["a b"], summary="Hi *there*")))
+    ---
+    type: note
+    category:
+    created:
+    modified:
+    tags:
+    - a-b
+    status: draft
+    source: inbox_processing
+    original_file:
+    ---
+    <BLANKLINE>
+    # Hello
+    <BLANKLINE>
+    ## summary
+    <BLANKLINE>
+    Hi *there*
+    <BLANKLINE>
+    ## content
+    <BLANKLINE>
+    ## connections
+    <BLANKLINE>
+    """
+    parts = [format_line("# ", note.title)]
+    parts += [body for heading, body in note.extra_sections if not heading and body]
+    parts += ["## summary", note.summary, "## content", note.content]
+    parts += [_source_section(source) for source in note.sources]
+    for heading, body in note.extra_sections:
+        if heading:
+            parts += [format_line("## ", heading), body]
+    parts.append("## connections")
+    parts.append("\n".join(f"- [[{target}]]" for target in note.connections))
+    post = frontmatter.Post("\n\n".join(part for part in parts if part))
+    post.metadata = _frontmatter(note)
+    text = frontmatter.dumps(
+        post, handler=_HANDLER, Dumper=_Dumper, sort_keys=False, width=2**31 - 1
+    )
+    # Every part is already in mdformat's canonical form, so the joined note is too
+    # (tests/test_render.py checks that formatting it again changes nothing).
+    return text + "\n"
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def _load_yaml(source: str, path: Path | str | None) -> dict[str, Any]:
+    try:
+        data = yaml.load(source, Loader=_BaseLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (frontmatter line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise NoteFormatError(f"invalid YAML frontmatter{where}: {problem}", path=path) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise NoteFormatError(
+            f"frontmatter is a {type(data).__name__}, not a mapping of properties", path=path
+        )
+    return {str(key): value for key, value in data.items()}
+
+
+def _lenient(converter: Any, value: Any) -> Any:
+    try:
+        return converter(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _heading_positions(tokens: Sequence[Token]) -> list[tuple[int, str, int, int, str]]:
+    """Return (token index, tag, first line, line after, text) of top-level h1/h2 headings."""
+    heads = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.tag in {"h1", "h2"}:
+            assert token.map is not None
+            text = inline_plain_text(tokens[index + 1].children).strip()
+            heads.append((index, token.tag, token.map[0], token.map[1], text))
+    return heads
+
+
+def _source_from_section(
+    url: str, tokens: Sequence[Token], lines: list[str], start: int, end: int
+) -> Source:
+    fields: dict[str, str] = {}
+    text_start = start
+    first = next(
+        (
+            (i, t)
+            for i, t in enumerate(tokens)
+            if t.level == 0 and t.map is not None and t.nesting >= 0 and start <= t.map[0] < end
+        ),
+        None,
+    )
+    if first is not None and first[1].type == "blockquote_open":
+        index, opener = first
+        assert opener.map is not None
+        text_start = opener.map[1]
+        for token in tokens[index + 1 :]:
+            if token.type == "blockquote_close" and token.level == 0:
+                break
+            if token.type == "inline" and token.level >= 3:  # inside a list item
+                key, sep, value = inline_plain_text(token.children).partition(": ")
+                if sep and key in _SOURCE_KEYS:
+                    fields[key] = value
+    kind = fields.get("kind", "article")
+    return Source(
+        url=url,
+        kind=kind if kind in _SOURCE_LABELS else "article",  # type: ignore[arg-type]
+        title=fields.get("title", ""),
+        author=fields.get("author", ""),
+        site=fields.get("site", ""),
+        published=_lenient(_published, fields.get("published")),
+        fetched_at=_lenient(_timestamp, fields.get("fetched")),
+        error=fields.get("error", ""),
+        text="\n".join(lines[text_start:end]),
+    )
+
+
+def _connections(tokens: Sequence[Token], start: int, end: int) -> list[str]:
+    targets: list[str] = []
+    inside = False
+    for token in tokens:
+        if token.map is not None and token.level == 0:
+            inside = start <= token.map[0] < end
+        if inside and token.type == "inline":
+            for child in token.children or ():
+                if child.type == "wikilink":
+                    targets.append(child.content[2:-2].split("|", 1)[0])
+    return targets
+
+
+def parse_note(text: str, *, path: Path | str | None = None, title: str | None = None) -> Note:
+    """Read a note from Markdown, as :func:`render_note` writes it or as a user edited it.
+
+    Unknown frontmatter keys go to :attr:`Note.properties`, unknown ``##`` sections to
+    :attr:`Note.extra_sections`. Values of known keys that do not fit (a ``created``
+    that is not a date) are dropped.
+
+    Args:
+        text: The note's Markdown.
+        path: The note's file, named in errors.
+        title: The title to use when the note has no ``# heading`` (e.g. its file name).
+
+    Raises:
+        NoteFormatError: The frontmatter is not valid YAML, or the note has no title.
+    """
+    text = _NEWLINES.sub("\n", text.removeprefix("\ufeff"))
+    tokens = parser().parse(text)
+    lines = text.split("\n")
+    meta: dict[str, Any] = {}
+    if tokens and tokens[0].type == "front_matter":
+        meta = _load_yaml(tokens[0].content, path)
+    known = {key: meta.pop(key) for key in KNOWN_KEYS if key in meta}
+    heads = _heading_positions(tokens)
+    note_title = title
+    body_start = (
+        tokens[0].map[1] if tokens and tokens[0].type == "front_matter" and tokens[0].map else 0
+    )
+    if heads and heads[0][1] == "h1":
+        note_title = heads[0][4]
+        body_start = heads[0][3]
+        heads = heads[1:]
+    if not note_title:
+        raise NoteFormatError("the note has no '# title' heading", path=path)
+
+    sections: dict[str, str] = {}
+    sources: list[Source] = []
+    extra: list[tuple[str, str]] = []
+    connections: list[str] | None = None
+    preamble_end = heads[0][2] if heads else len(lines)
+    preamble = "\n".join(lines[body_start:preamble_end]).strip("\n")
+    if preamble.strip():
+        extra.append(("", preamble))
+    for position, (_, _, first, after, heading) in enumerate(heads):
+        end = heads[position + 1][2] if position + 1 < len(heads) else len(lines)
+        body = "\n".join(lines[after:end]).strip("\n")
+        name = heading.casefold()
+        if name in {"summary", "content"} and name not in sections:
+            sections[name] = body
+        elif name == "connections" and connections is None:
+            connections = _connections(tokens, first, end)
+        elif heading.startswith(_SCRAPED) and heading[len(_SCRAPED) :].strip():
+            url = heading[len(_SCRAPED) :].strip()
+            sources.append(_source_from_section(url, tokens, lines, after, end))
+        else:
+            extra.append((heading, body))
+
+    fields: dict[str, Any] = {}
+    for key, value in known.items():
+        converter = _KNOWN_CONVERTERS.get(key)
+        fields[key] = _lenient(converter, value) if converter else value
+    if isinstance(fields.get("url"), str):
+        fields["url"] = fields["url"].replace(" ", "%20")
+    return Note(
+        title=note_title,
+        **fields,
+        properties=meta,
+        summary=sections.get("summary", ""),
+        content=sections.get("content", ""),
+        sources=sources,
+        connections=connections or (),
+        extra_sections=extra,
+    )
+
+
+_KNOWN_CONVERTERS: dict[str, Any] = {
+    "created": _timestamp,
+    "modified": _timestamp,
+    "captured": _timestamp,
+    "fetched_at": _timestamp,
+}

@@ -1,0 +1,242 @@
+"""The vault's state file: ``<vault>/.obsidian-inbox/state.sqlite3`` (I/O).
+
+It remembers what obsidian-inbox wrote (the SHA-256 of each note, so a note the user
+edited is never overwritten), how often a capture's fetch failed transiently, and a cache
+of the vault index (so a later run re-reads only the notes that changed).
+
+A write is recorded in two steps: the hash of the new bytes is stored as *pending*
+before the file is replaced, and confirmed after. A crash between the two leaves a
+pending hash that still matches the file, so the note is still recognised as ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["IndexRow", "State", "WriteRecord"]
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS writes (
+    path TEXT PRIMARY KEY,          -- vault-relative, POSIX separators
+    sha256 TEXT,                   -- of the bytes last written and confirmed
+    pending TEXT,                  -- of bytes being written (set before the rename)
+    capture_id TEXT,
+    written_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    capture_id TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    last_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    data TEXT NOT NULL             -- JSON: url, capture_id, aliases, tags, error
+);
+"""
+
+
+@attrs.frozen
+class WriteRecord:
+    """What obsidian-inbox knows about a file it wrote."""
+
+    path: str
+    sha256: str | None
+    pending: str | None
+    capture_id: str | None
+
+    def matches(self, digest: str) -> bool:
+        """Tell whether ``digest`` is the hash of bytes this library wrote there."""
+        return digest in {self.sha256, self.pending}
+
+
+@attrs.frozen
+class IndexRow:
+    """A cached entry of the vault index."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    data: dict[str, Any]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class State:
+    """The SQLite state of one vault.
+
+    Args:
+        path: The database file, or None for a throw-away in-memory state (dry runs).
+        read_only: Open an existing database without changing it (dry runs).
+    """
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path = path
+        if path is None:
+            self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        elif read_only:
+            uri = path.resolve().as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # Durable enough: a write record lost to a power cut (not to kill -9) only
+            # makes a note look user-owned, so it is left alone: safe.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.row_factory = sqlite3.Row
+        self.read_only = read_only and path is not None
+        if not self.read_only:
+            with self._db:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA_VERSION),)
+                )
+
+    @classmethod
+    def in_memory(cls) -> State:
+        """Return an empty state that lives only in memory."""
+        return cls(None)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __enter__(self) -> State:  # noqa: PYI034 - Python 3.10 has no typing.Self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several changes in one transaction."""
+        if self.read_only:
+            yield
+            return
+        with self._db:
+            yield
+
+    # --- writes ---------------------------------------------------------------------
+
+    def write_record(self, path: str) -> WriteRecord | None:
+        """Return what was recorded about the file at vault-relative ``path``."""
+        try:
+            row = self._db.execute(
+                "SELECT path, sha256, pending, capture_id FROM writes WHERE path = ?", (path,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # a read-only state without the table
+            return None
+        return WriteRecord(row[0], row[1], row[2], row[3]) if row else None
+
+    def begin_write(self, path: str, digest: str, capture_id: str) -> None:
+        """Record that bytes hashing to ``digest`` are about to replace ``path``."""
+        if self.read_only:
+            return
+        with self._db:
+            self._db.execute(
+                """INSERT INTO writes (path, sha256, pending, capture_id, written_at)
+                   VALUES (?, NULL, ?, ?, ?)
+                   ON CONFLICT(path) DO UPDATE SET pending = excluded.pending,
+                       capture_id = excluded.capture_id, written_at = excluded.written_at""",
+                (path, digest, capture_id, _now()),
+            )
+
+    def end_write(self, path: str, digest: str) -> None:
+        """Confirm that ``path`` now holds the bytes hashing to ``digest``."""
+        if self.read_only:
+            return
+        with self._db:
+            self._db.execute(
+                "UPDATE writes SET sha256 = ?, pending = NULL WHERE path = ?", (digest, path)
+            )
+
+    def adopt(self, path: str, digest: str, capture_id: str) -> None:
+        """Record an existing file as written by us (recovering an interrupted run)."""
+        self.begin_write(path, digest, capture_id)
+        self.end_write(path, digest)
+
+    def forget_write(self, path: str) -> None:
+        """Forget a file (it was deleted or renamed by the user)."""
+        if not self.read_only:
+            with self._db:
+                self._db.execute("DELETE FROM writes WHERE path = ?", (path,))
+
+    def move_write(self, old: str, new: str) -> None:
+        """Follow a note the user renamed or moved."""
+        if not self.read_only:
+            with self._db:
+                self._db.execute("DELETE FROM writes WHERE path = ?", (new,))
+                self._db.execute("UPDATE writes SET path = ? WHERE path = ?", (new, old))
+
+    # --- transient failures -----------------------------------------------------------
+
+    def attempts(self, capture_id: str) -> int:
+        """Return how many runs already failed to fetch this capture transiently."""
+        try:
+            row = self._db.execute(
+                "SELECT count FROM attempts WHERE capture_id = ?", (capture_id,)
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0]) if row else 0
+
+    def record_attempt(self, capture_id: str, reason: str) -> int:
+        """Count one more transient failure; return the new count."""
+        count = self.attempts(capture_id) + 1
+        if not self.read_only:
+            with self._db:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
+                    (capture_id, count, reason, _now()),
+                )
+        return count
+
+    def clear_attempts(self, capture_id: str) -> None:
+        """Forget the failures of a capture that is now done."""
+        if not self.read_only:
+            with self._db:
+                self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
+
+    # --- index cache ------------------------------------------------------------------
+
+    def index_rows(self) -> dict[str, IndexRow]:
+        """Return the cached index, keyed by vault-relative path."""
+        try:
+            cursor = self._db.execute("SELECT path, size, mtime_ns, data FROM notes")
+        except sqlite3.OperationalError:
+            return {}
+        return {row[0]: IndexRow(row[0], row[1], row[2], json.loads(row[3])) for row in cursor}
+
+    def update_index(self, changed: Iterable[IndexRow], removed: Iterable[str]) -> None:
+        """Store changed index entries and drop removed ones, in one transaction."""
+        if self.read_only:
+            return
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        row.path,
+                        row.size,
+                        row.mtime_ns,
+                        json.dumps(row.data, ensure_ascii=False, default=str),
+                    )
+                    for row in changed
+                ],
+            )
+            self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])

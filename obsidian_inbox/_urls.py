@@ -1,0 +1,81 @@
+"""URL helpers (pure): canonical form for identity, and finding URLs in text."""
+
+from __future__ import annotations
+
+import functools
+import urllib.parse
+
+from courlan import normalize_url
+from linkify_it import LinkifyIt
+
+__all__ = ["canonical_url", "find_urls", "is_web_url"]
+
+# Query parameters that only track where a click came from (courlan drops utm_* and the
+# common click ids itself; these are the ones it keeps).
+_TRACKING = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
+)
+
+
+def is_web_url(url: str) -> bool:
+    """Tell whether ``url`` is an absolute ``http``/``https`` URL with a host."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=8192)
+def canonical_url(url: str) -> str:
+    """Return the form of ``url`` used to tell whether two captures name the same page.
+
+    The scheme and host are lower-cased, default ports dropped, the fragment removed,
+    and tracking parameters (``utm_*``, ``fbclid``, ``gclid`` and the like) removed. A
+    string that is not an ``http``/``https`` URL is returned stripped but otherwise as is.
+
+    >>> canonical_url("HTTPS://Example.COM:443/a/?utm_source=rss&id=3#top")
+    'https://example.com/a/?id=3'
+    """
+    url = url.strip()
+    if not is_web_url(url):
+        return url
+    try:
+        normalized = normalize_url(url)
+    except ValueError:  # pragma: no cover - courlan refuses very odd URLs
+        normalized = url
+    parts = urllib.parse.urlsplit(normalized)
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _is_tracking(urllib.parse.unquote_plus(pair.partition("=")[0]))
+    )
+    return urllib.parse.urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, "")
+    )
+
+
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key in _TRACKING or key.startswith("utm_")
+
+
+@functools.cache
+def _linkify() -> LinkifyIt:
+    return LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+
+
+def find_urls(text: str) -> list[str]:
+    """Return the ``http``/``https`` URLs written in ``text``, in order, without repeats.
+
+    Trailing punctuation is not part of a URL; balanced parentheses are (as linkify-it
+    decides, the library markdown-it uses).
+    """
+    seen: set[str] = set()
+    urls: list[str] = []
+    for match in _linkify().match(text) or ():
+        url = match.url
+        if is_web_url(url) and url not in seen:
+            seen.add(url)
+            urls.append(url)
+    return urls

@@ -1,0 +1,443 @@
+"""The vault on disk: finding notes, writing them safely, filing captures away (I/O).
+
+Safety rules, all enforced here:
+
+- a file is only ever rewritten when it is byte-identical to what this library last
+  wrote there (the SHA-256 of every write is kept in the state file);
+- writes are atomic and durable: a temporary file in the same folder, ``fsync``, an
+  atomic rename, ``fsync`` of the folder; stray temporary files are removed next time;
+- nothing is written outside the vault, nor through a symbolic link;
+- a capture is moved to the archive only after its note is on disk, and never deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import hashlib
+import html
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import filelock
+
+from ._errors import NoteConflictError, NoteFormatError, RenderError, VaultError, VaultLockedError
+from ._index import TEMP_SUFFIX, NoteInfo, ScanResult, VaultIndex, read_note_info, scan_vault
+from ._naming import note_file_name
+from ._note import Note
+from ._render import parse_note, render_note
+from ._state import State
+
+__all__ = ["STATE_FOLDER", "Vault", "WriteResult", "find_vault", "fsync_folder"]
+
+logger = logging.getLogger(__name__)
+
+#: The folder, inside the vault, where obsidian-inbox keeps its state and lock.
+STATE_FOLDER = ".obsidian-inbox"
+_STATE_FILE = "state.sqlite3"
+_LOCK_FILE = "lock"
+
+WriteAction = Literal["created", "updated", "unchanged"]
+
+
+@attrs.frozen
+class WriteResult:
+    """The outcome of writing a note.
+
+    Attributes:
+        path: The note's vault-relative path (``/`` separators).
+        action: ``"created"``, ``"updated"``, or ``"unchanged"`` (same bytes already there).
+    """
+
+    path: str
+    action: WriteAction
+
+
+def find_vault(start: Path | str | None = None) -> Path | None:
+    """Return the nearest folder at or above ``start`` (default: the working directory) holding ``.obsidian/``."""
+    folder = Path(start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".obsidian").is_dir():
+            return candidate
+    return None
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or creation inside ``folder`` durable (a no-op where unsupported)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open folders; renames there are durable anyway
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_temp(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` durably to a new hidden temporary file in ``folder``."""
+    temp = folder / f".{name[:80]}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    descriptor = os.open(
+        temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return temp
+
+
+class Vault:
+    """An Obsidian vault: a folder of Markdown notes.
+
+    Args:
+        path: The vault's folder. It must exist.
+        read_only: Change nothing on disk, not even obsidian-inbox's own state (dry runs).
+
+    Raises:
+        VaultError: ``path`` does not exist or is not a folder.
+
+    The state (write hashes, index cache, lock) lives in ``<vault>/.obsidian-inbox/``,
+    which Obsidian does not show.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        root = Path(path).expanduser()
+        if not root.exists():
+            raise VaultError(root, "vault folder does not exist")
+        if not root.is_dir():
+            raise VaultError(root, "is not a folder")
+        self.path = root.resolve()
+        self.read_only = read_only
+        self._state: State | None = None
+        self._index: VaultIndex | None = None
+        self._lock: filelock.BaseFileLock | None = None
+        #: How many notes the last scan had to read (the rest came from the cache).
+        self.last_scan_reads = 0
+
+    def __repr__(self) -> str:
+        return f"Vault({str(self.path)!r})"
+
+    # --- state, lock and index --------------------------------------------------------
+
+    @property
+    def state_folder(self) -> Path:
+        """The folder of obsidian-inbox's state inside the vault."""
+        return self.path / STATE_FOLDER
+
+    @property
+    def _store(self) -> State:
+        """The vault's state file (opened on first use); internal."""
+        if self._state is None:
+            file = self.state_folder / _STATE_FILE
+            if not self.read_only:
+                self._state = State(file)
+            elif file.exists():
+                self._state = State(file, read_only=True)
+            else:
+                self._state = State.in_memory()
+        return self._state
+
+    def close(self) -> None:
+        """Release the lock and close the state file."""
+        self.unlock()
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def __enter__(self) -> Vault:  # noqa: PYI034 - Python 3.10 has no typing.Self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def lock(self, *, timeout: float = 0) -> None:
+        """Take the vault's lock, so no other run processes the same captures.
+
+        Raises:
+            VaultLockedError: Another run holds it (after waiting ``timeout`` seconds).
+        """
+        if self.read_only or self._lock is not None:
+            return
+        self.state_folder.mkdir(exist_ok=True)
+        lock = filelock.FileLock(self.state_folder / _LOCK_FILE)
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout as exc:
+            raise VaultLockedError(
+                self.path,
+                "another obsidian-inbox run is processing this vault; try again when it ends",
+            ) from exc
+        self._lock = lock
+
+    def unlock(self) -> None:
+        """Release the lock, if held."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def scan(self, *, skip: tuple[str, ...] = ()) -> VaultIndex:
+        """(Re-)index the vault; remove temporary files an interrupted run left behind.
+
+        Args:
+            skip: Vault-relative folders not to index (the inbox, say).
+        """
+        result = self._scan(skip)
+        return result.index
+
+    def _scan(self, skip: tuple[str, ...]) -> ScanResult:
+        result = scan_vault(self.path, self._store, skip=skip)
+        if not self.read_only and self._lock is not None:
+            for temp in result.temp_files:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+                    logger.info("removed %s, left by an interrupted run", temp)
+        self._index = result.index
+        self.last_scan_reads = result.read
+        return result
+
+    @property
+    def index(self) -> VaultIndex:
+        """The vault's index (built on first use)."""
+        if self._index is None:
+            self.scan()
+        assert self._index is not None
+        return self._index
+
+    def notes(self) -> list[NoteInfo]:
+        """Return the index entries of every note, sorted by path."""
+        return sorted(self.index, key=lambda info: info.path)
+
+    def relative(self, path: Path) -> str:
+        """Return ``path`` relative to the vault, with ``/`` separators."""
+        return (
+            path.resolve().relative_to(self.path).as_posix()
+            if path.is_absolute()
+            else path.as_posix()
+        )
+
+    def read_note(self, path: str | os.PathLike[str]) -> Note:
+        """Read the note at ``path`` (vault-relative or absolute).
+
+        Raises:
+            NoteFormatError: It cannot be read as a note.
+        """
+        full = self._resolve(path)
+        try:
+            text = full.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NoteFormatError(f"cannot read: {exc}", path=full) from exc
+        return parse_note(text, path=full, title=full.stem)
+
+    def _resolve(self, path: str | os.PathLike[str]) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.path / candidate
+
+    # --- writing ----------------------------------------------------------------------
+
+    def folder(self, relative: str) -> Path:
+        """Return the vault folder ``relative`` (created unless read-only), checked to be inside the vault.
+
+        Raises:
+            VaultError: It lies outside the vault (``..`` or a symbolic link leading out).
+        """
+        folder = (self.path / relative).resolve() if relative else self.path
+        if folder != self.path and self.path not in folder.parents:
+            raise VaultError(
+                self.path / relative, "lies outside the vault; refusing to write there"
+            )
+        if not self.read_only:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise VaultError(folder, f"cannot create folder: {exc.strerror or exc}") from exc
+        return folder
+
+    def new_note_path(self, note: Note, folder: str) -> str:
+        """Return a free vault-relative path for a new note titled like ``note``."""
+        base = self.folder(folder)
+        prefix = f"{self.relative(base)}/" if base != self.path else ""
+
+        def taken(name: str) -> bool:
+            return self.index.path_taken(prefix + name) or os.path.lexists(base / name)
+
+        return prefix + note_file_name(note.title, exists=taken)
+
+    def owns(self, relative: str, data: bytes | None = None) -> bool:
+        """Tell whether the file at ``relative`` holds exactly what this library last wrote there."""
+        full = self.path / relative
+        if data is None:
+            try:
+                data = full.read_bytes()
+            except OSError:
+                return False
+        record = self._store.write_record(relative)
+        return record is not None and record.matches(_sha256(data))
+
+    def adopt(self, relative: str, capture_id: str) -> None:
+        """Record the note at ``relative`` as ours: it was written by a run that was interrupted."""
+        data = (self.path / relative).read_bytes()
+        self._store.adopt(relative, _sha256(data), capture_id)
+
+    def render(self, note: Note) -> bytes:
+        """Render ``note`` and check it reads back whole.
+
+        Raises:
+            RenderError: The Markdown would not read back as the same note.
+        """
+        text = render_note(note)
+        try:
+            again = parse_note(text)
+        except NoteFormatError as exc:
+            raise RenderError(
+                f"{note.title!r}: the rendered note does not read back: {exc}"
+            ) from exc
+        if again != note:
+            differing = [
+                f.name
+                for f in attrs.fields(Note)
+                if getattr(again, f.name) != getattr(note, f.name)
+            ]
+            raise RenderError(
+                f"{note.title!r}: the rendered note would lose {', '.join(differing)}; not written"
+            )
+        return text.encode("utf-8")
+
+    def write_note(self, note: Note, relative: str, *, replace: bool = False) -> WriteResult:
+        """Write ``note`` to the vault-relative path ``relative``, atomically and durably.
+
+        Args:
+            note: The note.
+            relative: Where, e.g. ``"Notes/My note.md"``.
+            replace: Allow replacing an existing file, which must then be exactly what
+                this library last wrote there.
+
+        Raises:
+            RenderError: The note cannot be rendered without loss.
+            NoteConflictError: The file exists and was edited by the user (or is not
+                ours); it is left untouched.
+            VaultError: The folder is outside the vault, or the disk refused the write.
+        """
+        data = self.render(note)
+        full = self.path / relative
+        folder = self.folder(Path(relative).parent.as_posix() if "/" in relative else "")
+        full = folder / full.name
+        exists = os.path.lexists(full)
+        if exists:
+            if full.is_symlink():
+                raise NoteConflictError(
+                    full, "is a symbolic link; obsidian-inbox never writes through one"
+                )
+            current = full.read_bytes()
+            if current == data:
+                return WriteResult(relative, "unchanged")
+            if not replace or not self.owns(relative, current):
+                raise NoteConflictError(
+                    full, "was edited since obsidian-inbox wrote it; left untouched"
+                )
+        if self.read_only:
+            return WriteResult(relative, "updated" if exists else "created")
+        digest = _sha256(data)
+        self._store.begin_write(relative, digest, note.capture_id)
+        temp = _write_temp(folder, full.name, data)
+        try:
+            if exists:
+                # Last check, as close to the rename as possible: the user may be typing.
+                if not self.owns(relative, full.read_bytes()):
+                    raise NoteConflictError(
+                        full, "was edited while obsidian-inbox was working; left untouched"
+                    )
+                temp.replace(full)
+            else:
+                self._create_exclusively(temp, full)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        fsync_folder(folder)
+        self._store.end_write(relative, digest)
+        self.index.add(read_note_info(relative, data))
+        return WriteResult(relative, "updated" if exists else "created")
+
+    @staticmethod
+    def _create_exclusively(temp: Path, target: Path) -> None:
+        """Move ``temp`` to ``target`` unless something appeared there meanwhile."""
+        try:
+            target.hardlink_to(temp)
+        except FileExistsError as exc:
+            raise NoteConflictError(
+                target, "appeared while obsidian-inbox was writing; left untouched"
+            ) from exc
+        except OSError as exc:
+            if exc.errno not in {
+                errno.EPERM,
+                errno.ENOTSUP,
+                errno.EOPNOTSUPP,
+                errno.EXDEV,
+                errno.EMLINK,
+            }:
+                raise
+            if os.path.lexists(target):  # a file system without hard links
+                raise NoteConflictError(
+                    target, "appeared while obsidian-inbox was writing; left untouched"
+                ) from exc
+            temp.replace(target)
+            return
+        temp.unlink()
+
+    # --- filing captures away ------------------------------------------------------------
+
+    def archive_capture(self, capture: Path, archive: Path) -> Path:
+        """Move ``capture`` into the ``archive`` folder durably; never overwrite, never delete.
+
+        Returns:
+            Where the capture now is.
+        """
+        archive.mkdir(parents=True, exist_ok=True)
+        target = archive / capture.name
+        number = 1
+        while os.path.lexists(target):
+            number += 1
+            target = archive / f"{capture.stem}-{number}{capture.suffix}"
+        capture.rename(target)
+        fsync_folder(archive)
+        fsync_folder(capture.parent)
+        return target
+
+    # --- display ----------------------------------------------------------------------
+
+    def _repr_html_(self) -> str:
+        """Show the vault in Jupyter: its path and a table of its notes."""
+        notes = self.notes()
+        rows = "".join(
+            f"<tr><td>{html.escape(info.path)}</td><td>{html.escape(', '.join(info.tags[:5]))}</td>"
+            f"<td>{html.escape(info.url)}</td></tr>"
+            for info in notes[:50]
+        )
+        more = f"<p>… and {len(notes) - 50} more</p>" if len(notes) > 50 else ""
+        return (
+            f"<p><b>Vault</b> <code>{html.escape(str(self.path))}</code>: {len(notes)} notes</p>"
+            f"<table><thead><tr><th>note</th><th>tags</th><th>url</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>{more}"
+        )
+
+
+def now() -> dt.datetime:
+    """The current local time, to the second (notes' ``modified``)."""
+    return dt.datetime.now().replace(microsecond=0)
