@@ -63,3 +63,9 @@ def __getattr__(name: str) -> str:
 
         return version("obsidian-inbox")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+import logging as _logging
+
+# The library never prints: it logs, and stays silent unless the application configures logging.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

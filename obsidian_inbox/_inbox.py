@@ -102,8 +102,11 @@ def decode_capture(data: bytes, *, path: Path | str | None = None) -> str:
     return _check_text(str(match), path)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _check_text(text: str, path: Path | str | None) -> str:
-    controls = sum(1 for char in text if ord(char) < 32 and char not in "\t\n\r\f")
+    controls = len(_CONTROL_CHARS.findall(text))
     if controls > max(2, len(text) // 100):
         raise InboxParseError(path, f"binary file: {controls} control characters in {len(text)}")
     if not text.strip():
@@ -112,13 +115,17 @@ def _check_text(text: str, path: Path | str | None) -> str:
 
 
 def parse_inbox_file(
-    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_CAPTURE_BYTES
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_CAPTURE_BYTES,
+    source: str = "inbox_processing",
 ) -> Note:
     """Read a capture file from the inbox and return the note it makes (not yet enriched).
 
     Args:
         path: The capture file.
         max_bytes: Refuse larger files.
+        source: The ``source`` property of the note (which process made it).
 
     Raises:
         InboxParseError: The file is empty, binary, undecodable, too large, unreadable
@@ -141,7 +148,12 @@ def parse_inbox_file(
     text = decode_capture(data, path=path)
     mtime = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
     return parse_capture(
-        text, file_name=path.name, modified=mtime, capture_id=capture_id(path.name, data), path=path
+        text,
+        file_name=path.name,
+        modified=mtime,
+        capture_id=capture_id(path.name, data),
+        path=path,
+        source=source,
     )
 
 
@@ -240,12 +252,18 @@ def _looks_like_title(paragraph: str) -> bool:
         return False
     if HASHTAG.search(paragraph):
         return False
-    stripped = paragraph.rstrip()
+    stripped = paragraph.strip()
+    if stripped[:1].islower():  # "worth watching again": a comment, not a title
+        return False
     return not stripped.endswith((".", "!")) or stripped.endswith("...")
 
 
+_TRAILING_TAGS = re.compile(r"(?:\s*#[\w\-/]+)+\s*$")
+
+
 def _first_sentence(text: str, limit: int = 80) -> str:
-    text = one_line(HASHTAG.sub(lambda m: m.group(1), text))
+    text = _TRAILING_TAGS.sub("", one_line(text))
+    text = HASHTAG.sub(lambda m: m.group(1), text)
     for url in find_urls(text):
         text = text.replace(url, "")
     text = one_line(text)
@@ -274,6 +292,7 @@ def parse_capture(
     modified: dt.datetime | None = None,
     capture_id: str = "",
     path: Path | str | None = None,
+    source: str = "inbox_processing",
 ) -> Note:
     """Parse a capture's text into a note (pure).
 
@@ -283,6 +302,7 @@ def parse_capture(
         modified: When the file was last changed: the note's date when the name has none.
         capture_id: The capture's stable identifier.
         path: The file, named in errors.
+        source: The ``source`` property of the note (which process made it).
 
     Raises:
         InboxParseError: The capture holds no text, or its frontmatter is broken.
@@ -327,7 +347,7 @@ def parse_capture(
     content_lines = lines[:header_end] + ([""] if header_end else [])
     if title and header_end:
         content_lines += [title, ""]
-    content_lines += [description] if header_end else rest
+    content_lines += [description] if header_end else ["\n\n".join(rest)]
     content = "\n".join(content_lines)
     if not header_end:
         content = _BOILERPLATE.sub("", _unescape(content)).strip()
@@ -361,7 +381,7 @@ def parse_capture(
         created=created,
         tags=tags,
         status="partial" if status_reason else "draft",
-        source=known.get("source") or "inbox_processing",
+        source=known.get("source") or source,
         original_file=file_name,
         url=canonical_url(single_url) if single_url else "",
         capture_id=capture_id,

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import yaml
 
+from ._note import Note
 from ._state import IndexRow, State
 from ._tags import HASHTAG, clean_tags
 from ._urls import canonical_url, is_web_url
@@ -70,6 +71,19 @@ class NoteInfo:
         }
 
     @classmethod
+    def from_note(cls, path: str, note: Note) -> NoteInfo:
+        """Build the entry of a note this library has just written to ``path``."""
+        aliases = note.properties.get("aliases", note.properties.get("alias"))
+        return cls(
+            path=path,
+            title=_title_of(path),
+            url=note.url,
+            capture_id=note.capture_id,
+            aliases=_strings(aliases),
+            tags=note.tags,
+        )
+
+    @classmethod
     def from_data(cls, path: str, data: dict[str, Any]) -> NoteInfo:
         """Rebuild an entry from :meth:`to_data`."""
         return cls(
@@ -116,7 +130,7 @@ def read_note_info(path: str, data: bytes) -> NoteInfo:
     error = ""
     if source is not None and source.strip():
         try:
-            loaded = yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader
+            loaded = yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader when available)
         except yaml.YAMLError as exc:
             error = f"invalid YAML frontmatter: {getattr(exc, 'problem', None) or exc}"
         else:
@@ -270,7 +284,7 @@ def scan_vault(root: Path, state: State, *, skip: Iterable[str] = ()) -> ScanRes
             infos.append(NoteInfo.from_data(relative, row.data))
             continue
         try:
-            with open(entry.path, "rb") as handle:  # noqa: PTH123 - the DirEntry path is a str
+            with open(entry.path, "rb") as handle:  # noqa: PTH123 - a DirEntry path is a str; this is the hot loop
                 data = handle.read()
         except OSError as exc:
             logger.warning("cannot read note %s: %s", relative, exc.strerror or exc)

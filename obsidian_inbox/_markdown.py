@@ -35,14 +35,17 @@ __all__ = [
     "BODY_EXTENSIONS",
     "DOCUMENT_EXTENSIONS",
     "MDFORMAT_OPTIONS",
+    "block_parser",
     "clean_text",
     "escape_inline",
     "format_document",
     "format_line",
     "inline_plain_text",
     "is_plain_inline",
+    "is_plain_markdown",
     "normalize_markdown",
     "one_line",
+    "parse_inline",
     "parser",
 ]
 
@@ -70,8 +73,13 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", _CONTROL.sub("", text))
 
 
+_NOT_ONE_LINE = re.compile(r"[^\S ]|  |^ | $|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
 def one_line(text: str) -> str:
     """Return ``text`` cleaned, with runs of whitespace collapsed to single spaces."""
+    if not _NOT_ONE_LINE.search(text) and unicodedata.is_normalized("NFC", text):
+        return text  # already clean: the common case, made cheap
     return _WHITESPACE.sub(" ", clean_text(text)).strip()
 
 
@@ -150,6 +158,23 @@ def parser() -> MarkdownIt:
     return MarkdownIt("commonmark").use(front_matter_plugin).use(wikilink_plugin)
 
 
+@functools.cache
+def block_parser() -> MarkdownIt:
+    """Return :func:`parser` without inline parsing: the block structure only, twice as fast.
+
+    Use :func:`parse_inline` on the few inline tokens whose content matters.
+    """
+    md = MarkdownIt("commonmark").use(front_matter_plugin).use(wikilink_plugin)
+    md.core.ruler.disable("inline")
+    return md
+
+
+def parse_inline(source: str) -> list[Token]:
+    """Return the inline tokens of one inline ``source`` (a heading's or a paragraph's text)."""
+    tokens = parser().parseInline(source)
+    return list(tokens[0].children or ()) if tokens else []
+
+
 def _format(text: str, extensions: Iterable[str]) -> str:
     return mdformat.text(text, options=MDFORMAT_OPTIONS, extensions=extensions)
 
@@ -197,22 +222,73 @@ def is_plain_inline(text: str) -> bool:
     return text == text.strip() and not _NOT_PLAIN.search(text)
 
 
+def is_plain_markdown(text: str) -> bool:
+    """Tell whether ``text`` is plain prose: paragraphs, simple lists, URLs and #tags."""
+    known = _plain_cache.get(text)
+    if known is None:
+        known = _plain_paragraphs(text) is not None
+        if len(_plain_cache) >= _CACHE_LIMIT:
+            _plain_cache.clear()
+        _plain_cache[text] = known
+    return known
+
+
+_plain_cache: dict[str, bool] = {}
+
+
+def _plain_line(line: str) -> bool:
+    return (
+        bool(line)
+        and line == line.strip()
+        and not _BAD_LINE_START.match(line)
+        and not _NOT_PLAIN.search(line)
+    )
+
+
 def _plain_paragraphs(text: str) -> list[str] | None:
-    """Return the paragraphs of ``text`` if it is plain prose, else None."""
-    paragraphs: list[str] = []
-    current: list[str] = []
+    """Return the blocks of ``text`` as mdformat writes them if it is plain prose, else None.
+
+    Plain prose is paragraphs of plain lines and simple tight ``- `` lists of plain items
+    (a list may directly follow its paragraph's last line; mdformat puts a blank line there).
+    """
+    blocks: list[str] = []
+    block: list[str] = []
+    previous_was_list = False
+
+    def close() -> bool:
+        nonlocal previous_was_list
+        if not block:
+            return True
+        items = [index for index, line in enumerate(block) if line.startswith("- ")]
+        if not items:
+            blocks.append("\n".join(block))
+            previous_was_list = False
+            return True
+        first = items[0]
+        # The items must run to the end of the block (no lazy continuation lines), and a
+        # list must not follow another one (they would merge into one loose list).
+        if items != list(range(first, len(block))) or (first == 0 and previous_was_list):
+            return False
+        if not all(_plain_line(line[2:]) for line in block[first:]):
+            return False
+        if first:
+            blocks.append("\n".join(block[:first]))
+        blocks.append("\n".join(block[first:]))
+        previous_was_list = True
+        return True
+
     for line in text.split("\n"):
         if not line.strip():
-            if current:
-                paragraphs.append("\n".join(current))
-                current = []
+            if not close():
+                return None
+            block = []
             continue
-        if line != line.strip() or _BAD_LINE_START.match(line) or _NOT_PLAIN.search(line):
+        if not (line.startswith("- ") or _plain_line(line)):
             return None
-        current.append(line)
-    if current:
-        paragraphs.append("\n".join(current))
-    return paragraphs
+        block.append(line)
+    if not close():
+        return None
+    return blocks
 
 
 _CACHE_LIMIT = 4096
@@ -246,7 +322,9 @@ def _normalize(text: str) -> str:
         return ""
     paragraphs = _plain_paragraphs(text)
     if paragraphs is not None:
-        return "\n\n".join(paragraphs)
+        result = "\n\n".join(paragraphs)
+        _plain_cache[result] = True
+        return result
     return _normalize_slowly(text)
 
 

@@ -105,17 +105,20 @@ def with_suffix_number(
     return _tidy_ends(_truncate_utf8(stem, max_bytes - len(suffix))) + suffix
 
 
-def note_file_name(title: str, *, exists: Callable[[str], bool] = lambda name: False) -> str:
+def note_file_name(
+    title: str, *, exists: Callable[[str], bool] = lambda name: False, first: int = 1
+) -> str:
     """Return a free file name (with ``.md``) for a note titled ``title``.
 
     Args:
         title: The note's title.
         exists: Tells whether a name is already taken (compared case-insensitively by the
             caller); `` (2)``, `` (3)``… are appended until it is not.
+        first: The number to start from (1: the bare title), when lower ones are known taken.
     """
     stem = clean_file_stem(title)
-    name = stem + _EXTENSION
-    number = 1
+    number = max(1, first)
+    name = stem + _EXTENSION if number == 1 else with_suffix_number(stem, number) + _EXTENSION
     while exists(name):
         number += 1
         name = with_suffix_number(stem, number) + _EXTENSION

@@ -9,6 +9,7 @@ Each pipeline step returns a new note made with :func:`attrs.evolve`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -135,8 +136,11 @@ def _not_empty(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
         raise ValueError(f"{attribute.name} must not be empty")
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _no_space(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if any(char.isspace() for char in value):
+    if _SPACE.search(value):
         raise ValueError(f"{attribute.name} {value!r} must not contain whitespace")
 
 

@@ -127,12 +127,26 @@ class _Run:
     on_progress: Callable[[int, int], None] | None = None
     total: int = 0
     outcomes: list[Outcome] = attrs.field(factory=list)
+    inbox_label: str = ""
 
     def label(self, path: Path) -> str:
+        """Name ``path`` for the report: relative to the vault (or to the inbox's parent)."""
+        if path.parent == self.inbox:
+            return f"{self.inbox_label}/{path.name}"
+        if path.parent == self.archive:
+            return (
+                f"{self.inbox_label}/{self.archive.relative_to(self.inbox).as_posix()}/{path.name}"
+            )
         for base in (self.vault.path, self.inbox.parent):
             with contextlib.suppress(ValueError):
                 return path.resolve().relative_to(base).as_posix()
         return str(path)
+
+    def __attrs_post_init__(self) -> None:
+        self.inbox_label = str(self.inbox)
+        for base in (self.inbox.parent, self.vault.path):
+            with contextlib.suppress(ValueError):
+                self.inbox_label = self.inbox.relative_to(base).as_posix()
 
     def record(self, capture: Path, status: Status, **fields: object) -> Outcome:
         outcome = Outcome(capture=self.label(capture), status=status, **fields)  # type: ignore[arg-type]
@@ -261,11 +275,29 @@ def _parse_all(run: _Run, captures: list[Path]) -> Iterator[_Parsed]:
     for capture in captures:
         signature = _signature(capture)
         try:
-            note = parse_inbox_file(capture, max_bytes=run.settings.max_capture_bytes)
+            note = parse_inbox_file(
+                capture, max_bytes=run.settings.max_capture_bytes, source=run.settings.source_label
+            )
         except InboxParseError as exc:
             run.record(capture, "failed", reason=exc.reason, error=type(exc).__name__)
             continue
-        yield _Parsed(capture, attrs.evolve(note, source=run.settings.source_label), signature)
+        yield _Parsed(capture, note, signature)
+
+
+#: Notes written between two filings of their captures: their folders are fsynced once
+#: per batch, then the captures are moved (and their folders fsynced) together.
+_BATCH = 32
+
+
+@attrs.frozen
+class _Written:
+    """A capture whose note is on disk (or already in the vault), waiting to be filed away."""
+
+    parsed: _Parsed
+    status: Status
+    note: str
+    reason: str = ""
+    created: bool = False
 
 
 def _process(
@@ -278,12 +310,14 @@ def _process(
 ) -> None:
     vocabulary = list(run.vault.index.tag_vocabulary())
     to_enrich: list[_Parsed] = []
+    known_already: list[_Written] = []
     for parsed in _parse_all(run, captures):
         known = _known_note(run.vault.index, parsed.note)
         if known is not None and not _may_improve(run, known[0]):
-            _file_known(run, parsed, *known)
-            continue
-        to_enrich.append(parsed)
+            known_already.append(_known(run, parsed, *known))
+        else:
+            to_enrich.append(parsed)
+    _file_away(run, known_already)
 
     def enrich(parsed: _Parsed) -> Enrichment:
         if stop.is_set():
@@ -293,27 +327,40 @@ def _process(
         return run.enricher(parsed.note, vocabulary=vocabulary)
 
     workers = 1 if offline or concurrency <= 1 else concurrency
+    written: list[_Written] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(enrich, parsed) for parsed in to_enrich]
         try:
-            for parsed, future in zip(to_enrich, futures, strict=True):
-                if stop.is_set():
-                    break
-                try:
-                    enrichment = future.result()
-                except _Stopped:
-                    break
-                except Exception as exc:  # an enricher bug must not cost the capture
-                    logger.exception("enriching %s failed", parsed.capture)
-                    enrichment = Enrichment(
-                        attrs.evolve(
-                            parsed.note, status="partial", status_reason=f"enrichment failed: {exc}"
+            with contextlib.ExitStack() as batch:
+                batch.enter_context(run.vault.batch())
+                for parsed, future in zip(to_enrich, futures, strict=True):
+                    if stop.is_set():
+                        break
+                    try:
+                        enrichment = future.result()
+                    except _Stopped:
+                        break
+                    except Exception as exc:  # an enricher bug must not cost the capture
+                        logger.exception("enriching %s failed", parsed.capture)
+                        enrichment = Enrichment(
+                            attrs.evolve(
+                                parsed.note,
+                                status="partial",
+                                status_reason=f"enrichment failed: {exc}",
+                            )
                         )
-                    )
-                _write(run, parsed, enrichment)
+                    done = _write(run, parsed, enrichment)
+                    if done is not None:
+                        written.append(done)
+                    if len(written) >= _BATCH:
+                        batch.close()  # the notes are durable now
+                        _file_away(run, written)
+                        written = []
+                        batch.enter_context(run.vault.batch())
         finally:
             for future in futures:
                 future.cancel()
+    _file_away(run, written)
 
 
 class _Stopped(Exception):
@@ -330,31 +377,59 @@ def _may_improve(run: _Run, path: str) -> bool:
         return False
 
 
-def _file_known(run: _Run, parsed: _Parsed, path: str, kind: str) -> None:
-    """File away a capture the vault already has a note for."""
+def _known(run: _Run, parsed: _Parsed, path: str, kind: str) -> _Written:
+    """The outcome of a capture the vault already has a note for."""
     if kind == "same-capture":
         # An interrupted run wrote the note but did not file the capture away: finish it.
         if not run.dry_run and run.vault._store.write_record(path) is None:
             run.vault.adopt(path, parsed.note.capture_id)
-        archived = run.file_away(parsed.capture)
-        run.record(
-            parsed.capture,
+        return _Written(
+            parsed,
             "created",
-            note=path,
-            archived=archived,
+            path,
             reason="the note was written by an interrupted run; filed the capture away",
         )
-        return
     reason = f"already in the vault as {path}"
-    if not run.vault.owns(path):
-        reason += (
-            " (edited there since; left untouched)" if run.vault._store.write_record(path) else ""
-        )
-    archived = run.file_away(parsed.capture)
-    run.record(parsed.capture, "duplicate", note=path, archived=archived, reason=reason)
+    if not run.vault.owns(path) and run.vault._store.write_record(path):
+        reason += " (edited there since; left untouched)"
+    return _Written(parsed, "duplicate", path, reason=reason)
 
 
-def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> None:
+def _file_away(run: _Run, written: list[_Written]) -> None:
+    """Move the captures of notes now on disk to the archive, durably, and record outcomes."""
+    with run.vault.batch():
+        for item in written:
+            capture = item.parsed.capture
+            if _signature(capture) != item.parsed.signature:
+                # Changed while we worked (still being synced): undo our note, retry later.
+                if not run.dry_run and item.created and run.vault.owns(item.note):
+                    (run.vault.path / item.note).unlink()
+                    run.vault.index.remove(item.note)
+                run.record(
+                    capture,
+                    "skipped",
+                    reason="changed while being processed; it will be processed next run",
+                )
+                continue
+            try:
+                archived = run.file_away(capture)
+            except OSError as exc:
+                run.record(
+                    capture,
+                    "failed",
+                    note=item.note,
+                    reason="the note is written, but the capture could not be filed away: "
+                    f"{exc.strerror or exc}",
+                    error=type(exc).__name__,
+                )
+                continue
+            if not run.dry_run:
+                run.vault._store.clear_attempts(item.parsed.note.capture_id)
+            run.record(capture, item.status, note=item.note, archived=archived, reason=item.reason)
+
+
+def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | None:
+    """Write the note of a capture; return it for filing away, or None if it has an outcome already."""
     note = run.linker(enrichment.note, run.vault.index)
     capture = parsed.capture
     state = run.vault._store
@@ -370,7 +445,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> None:
                 error="FetchError",
                 reason=f"{reason} (attempt {attempts} of {run.settings.max_attempts}; kept in the inbox)",
             )
-            return
+            return None
         note = attrs.evolve(
             note,
             status="partial",
@@ -382,8 +457,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> None:
         if known is not None:
             path, kind = known
             if kind == "same-url" and not _may_improve(run, path):
-                _file_known(run, parsed, path, kind)
-                return
+                return _known(run, parsed, path, kind)
             result = run.vault.write_note(attrs.evolve(note, modified=now()), path, replace=True)
             status: Status = "updated" if kind == "same-url" else "created"
         else:
@@ -394,43 +468,12 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> None:
         run.record(
             capture, "failed", note=run.label(exc.path), reason=exc.reason, error=type(exc).__name__
         )
-        return
+        return None
     except (RenderError, VaultError) as exc:
         run.record(capture, "failed", reason=str(exc), error=type(exc).__name__)
-        return
-    except OSError as exc:
-        run.record(
-            capture,
-            "failed",
-            reason=f"cannot write the note: {exc.strerror or exc}",
-            error=type(exc).__name__,
-        )
-        return
-
-    if _signature(capture) != parsed.signature:
-        # The capture changed while we worked (still being synced): undo our note, retry later.
-        if not run.dry_run and result.action == "created" and run.vault.owns(result.path):
-            (run.vault.path / result.path).unlink()
-            run.vault.index.remove(result.path)
-        run.record(
-            capture,
-            "skipped",
-            reason="changed while being processed; it will be processed next run",
-        )
-        return
-    try:
-        archived = run.file_away(capture)
-    except OSError as exc:
-        run.record(
-            capture,
-            "failed",
-            note=result.path,
-            reason=f"note written, but the capture could not be filed away: {exc.strerror or exc}",
-            error=type(exc).__name__,
-        )
-        return
-    if not run.dry_run:
-        state.clear_attempts(note.capture_id)
+        return None
     if note.status == "partial":
         status = "partial"
-    run.record(capture, status, note=result.path, archived=archived, reason=note.status_reason)
+    return _Written(
+        parsed, status, result.path, reason=note.status_reason, created=result.action == "created"
+    )

@@ -14,16 +14,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 from markdown_it.token import Token
 
-from ._errors import NoteFormatError
-from ._markdown import format_line, inline_plain_text, parser
+from ._errors import NoteFormatError, RenderError
+from ._markdown import (
+    block_parser,
+    format_line,
+    inline_plain_text,
+    is_plain_inline,
+    is_plain_markdown,
+    parse_inline,
+)
 from ._note import KNOWN_KEYS, Note, Source, _published, _timestamp
 
-__all__ = ["parse_note", "render_note"]
+__all__ = ["parse_note", "render_note", "verify_rendered"]
 
 _SourceField = tuple[str, str]
 _SOURCE_LABELS = {"feed": "Feed item", "article": "Article", "attachment": "Attachment"}
@@ -155,7 +163,7 @@ def render_note(note: Note) -> str:
 
 def _load_yaml(source: str, path: Path | str | None) -> dict[str, Any]:
     try:
-        data = yaml.load(source, Loader=_BaseLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(source, Loader=_BaseLoader)  # noqa: S506 - a safe loader (CSafeLoader when available)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (frontmatter line {mark.line + 1})" if mark is not None else ""
@@ -183,7 +191,7 @@ def _heading_positions(tokens: Sequence[Token]) -> list[tuple[int, str, int, int
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0 and token.tag in {"h1", "h2"}:
             assert token.map is not None
-            text = inline_plain_text(tokens[index + 1].children).strip()
+            text = inline_plain_text(parse_inline(tokens[index + 1].content)).strip()
             heads.append((index, token.tag, token.map[0], token.map[1], text))
     return heads
 
@@ -209,7 +217,7 @@ def _source_from_section(
             if token.type == "blockquote_close" and token.level == 0:
                 break
             if token.type == "inline" and token.level >= 3:  # inside a list item
-                key, sep, value = inline_plain_text(token.children).partition(": ")
+                key, sep, value = inline_plain_text(parse_inline(token.content)).partition(": ")
                 if sep and key in _SOURCE_KEYS:
                     fields[key] = value
     kind = fields.get("kind", "article")
@@ -233,7 +241,7 @@ def _connections(tokens: Sequence[Token], start: int, end: int) -> list[str]:
         if token.map is not None and token.level == 0:
             inside = start <= token.map[0] < end
         if inside and token.type == "inline":
-            for child in token.children or ():
+            for child in parse_inline(token.content):
                 if child.type == "wikilink":
                     targets.append(child.content[2:-2].split("|", 1)[0])
     return targets
@@ -255,7 +263,7 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
         NoteFormatError: The frontmatter is not valid YAML, or the note has no title.
     """
     text = _NEWLINES.sub("\n", text.removeprefix("\ufeff"))
-    tokens = parser().parse(text)
+    tokens = block_parser().parse(text)
     lines = text.split("\n")
     meta: dict[str, Any] = {}
     if tokens and tokens[0].type == "front_matter":
@@ -266,8 +274,10 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
     body_start = (
         tokens[0].map[1] if tokens and tokens[0].type == "front_matter" and tokens[0].map else 0
     )
+    before_title = ""
     if heads and heads[0][1] == "h1":
         note_title = heads[0][4]
+        before_title = "\n".join(lines[body_start : heads[0][2]]).strip("\n")
         body_start = heads[0][3]
         heads = heads[1:]
     if not note_title:
@@ -278,7 +288,8 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
     extra: list[tuple[str, str]] = []
     connections: list[str] | None = None
     preamble_end = heads[0][2] if heads else len(lines)
-    preamble = "\n".join(lines[body_start:preamble_end]).strip("\n")
+    after_title = "\n".join(lines[body_start:preamble_end]).strip("\n")
+    preamble = "\n\n".join(part for part in (before_title, after_title) if part.strip())
     if preamble.strip():
         extra.append(("", preamble))
     for position, (_, _, first, after, heading) in enumerate(heads):
@@ -319,3 +330,69 @@ _KNOWN_CONVERTERS: dict[str, Any] = {
     "captured": _timestamp,
     "fetched_at": _timestamp,
 }
+
+
+# --- verifying ---------------------------------------------------------------------
+
+
+def _is_plain(note: Note) -> bool:
+    """Tell whether every part of ``note`` is plain text, whose rendering is exact by construction."""
+    texts = [note.summary, note.content, *(body for _, body in note.extra_sections)]
+    texts += [source.text for source in note.sources]
+    lines = [note.title, *(heading for heading, _ in note.extra_sections)]
+    for source in note.sources:
+        lines += [source.url, source.title, source.author, source.site, source.error]
+    return all(not text or is_plain_markdown(text) for text in texts) and all(
+        not line or is_plain_inline(line) for line in lines
+    )
+
+
+def _simple_yaml(value: object) -> bool:
+    """Tell whether PyYAML's safe dump and load give ``value`` back by design (no floats, no odd text)."""
+    if value is None or isinstance(value, (bool, int, dt.date)):
+        return True
+    if isinstance(value, str):
+        return len(value) < 1024 and value.isprintable()
+    if isinstance(value, list):
+        return all(_simple_yaml(item) for item in value)
+    return False
+
+
+def verify_rendered(note: Note, text: str) -> None:
+    """Check that ``text`` (from :func:`render_note`) reads back as ``note``.
+
+    The frontmatter is re-read and compared unless it holds only values PyYAML keeps by
+    design (text, numbers without fractions, dates, lists of those); the body is re-parsed
+    with markdown-it unless every part of the note is plain prose, whose rendering is exact
+    by construction. Both shortcuts are property-tested against the full check.
+
+    Raises:
+        RenderError: Something would be lost or changed.
+    """
+    end = text.find("\n---\n", 4)
+    if not text.startswith("---\n") or end < 0:
+        raise RenderError(f"{note.title!r}: the rendered note has no frontmatter block")
+    expected = _frontmatter(note)
+    simple = all(key.isprintable() and _simple_yaml(value) for key, value in expected.items())
+    try:
+        meta = expected if simple else _load_yaml(text[4:end], None)
+    except NoteFormatError as exc:
+        raise RenderError(f"{note.title!r}: the frontmatter does not read back: {exc}") from exc
+    if meta != expected or list(meta) != list(expected):
+        lost = sorted({*meta, *expected} - {k for k in meta if meta.get(k) == expected.get(k)})
+        raise RenderError(
+            f"{note.title!r}: the frontmatter would change {', '.join(lost)}; not written"
+        )
+    if _is_plain(note):
+        return
+    try:
+        again = parse_note(text)
+    except NoteFormatError as exc:
+        raise RenderError(f"{note.title!r}: the rendered note does not read back: {exc}") from exc
+    if again != note:
+        differing = [
+            f.name for f in attrs.fields(Note) if getattr(again, f.name) != getattr(note, f.name)
+        ]
+        raise RenderError(
+            f"{note.title!r}: the rendered note would lose {', '.join(differing)}; not written"
+        )

@@ -99,13 +99,14 @@ class State:
             # makes a note look user-owned, so it is left alone: safe.
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.row_factory = sqlite3.Row
+        self._batch_depth = 0
         self.read_only = read_only and path is not None
         if not self.read_only:
-            with self._db:
-                self._db.executescript(_SCHEMA)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA_VERSION),)
-                )
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA_VERSION),)
+            )
+            self._db.commit()
 
     @classmethod
     def in_memory(cls) -> State:
@@ -124,12 +125,22 @@ class State:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Group several changes in one transaction."""
-        if self.read_only:
+        """Group the changes made inside in one transaction, committed at the end."""
+        self._batch_depth += 1
+        try:
             yield
-            return
-        with self._db:
-            yield
+        finally:
+            self._batch_depth -= 1
+            self._done()
+
+    def _done(self) -> None:
+        if not self._batch_depth and not self.read_only:
+            self._db.commit()
+
+    def commit(self) -> None:
+        """Commit now, even inside a batch (a record that must be durable before a rename)."""
+        if not self.read_only:
+            self._db.commit()
 
     # --- writes ---------------------------------------------------------------------
 
@@ -147,23 +158,23 @@ class State:
         """Record that bytes hashing to ``digest`` are about to replace ``path``."""
         if self.read_only:
             return
-        with self._db:
-            self._db.execute(
-                """INSERT INTO writes (path, sha256, pending, capture_id, written_at)
-                   VALUES (?, NULL, ?, ?, ?)
-                   ON CONFLICT(path) DO UPDATE SET pending = excluded.pending,
-                       capture_id = excluded.capture_id, written_at = excluded.written_at""",
-                (path, digest, capture_id, _now()),
-            )
+        self._db.execute(
+            """INSERT INTO writes (path, sha256, pending, capture_id, written_at)
+               VALUES (?, NULL, ?, ?, ?)
+               ON CONFLICT(path) DO UPDATE SET pending = excluded.pending,
+                   capture_id = excluded.capture_id, written_at = excluded.written_at""",
+            (path, digest, capture_id, _now()),
+        )
+        self._done()
 
     def end_write(self, path: str, digest: str) -> None:
         """Confirm that ``path`` now holds the bytes hashing to ``digest``."""
         if self.read_only:
             return
-        with self._db:
-            self._db.execute(
-                "UPDATE writes SET sha256 = ?, pending = NULL WHERE path = ?", (digest, path)
-            )
+        self._db.execute(
+            "UPDATE writes SET sha256 = ?, pending = NULL WHERE path = ?", (digest, path)
+        )
+        self._done()
 
     def adopt(self, path: str, digest: str, capture_id: str) -> None:
         """Record an existing file as written by us (recovering an interrupted run)."""
@@ -173,15 +184,8 @@ class State:
     def forget_write(self, path: str) -> None:
         """Forget a file (it was deleted or renamed by the user)."""
         if not self.read_only:
-            with self._db:
-                self._db.execute("DELETE FROM writes WHERE path = ?", (path,))
-
-    def move_write(self, old: str, new: str) -> None:
-        """Follow a note the user renamed or moved."""
-        if not self.read_only:
-            with self._db:
-                self._db.execute("DELETE FROM writes WHERE path = ?", (new,))
-                self._db.execute("UPDATE writes SET path = ? WHERE path = ?", (new, old))
+            self._db.execute("DELETE FROM writes WHERE path = ?", (path,))
+            self._done()
 
     # --- transient failures -----------------------------------------------------------
 
@@ -199,18 +203,18 @@ class State:
         """Count one more transient failure; return the new count."""
         count = self.attempts(capture_id) + 1
         if not self.read_only:
-            with self._db:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
-                    (capture_id, count, reason, _now()),
-                )
+            self._db.execute(
+                "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
+                (capture_id, count, reason, _now()),
+            )
+            self._done()
         return count
 
     def clear_attempts(self, capture_id: str) -> None:
         """Forget the failures of a capture that is now done."""
         if not self.read_only:
-            with self._db:
-                self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
+            self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
+            self._done()
 
     # --- index cache ------------------------------------------------------------------
 
@@ -223,20 +227,20 @@ class State:
         return {row[0]: IndexRow(row[0], row[1], row[2], json.loads(row[3])) for row in cursor}
 
     def update_index(self, changed: Iterable[IndexRow], removed: Iterable[str]) -> None:
-        """Store changed index entries and drop removed ones, in one transaction."""
+        """Store changed index entries and drop removed ones."""
         if self.read_only:
             return
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
-                [
-                    (
-                        row.path,
-                        row.size,
-                        row.mtime_ns,
-                        json.dumps(row.data, ensure_ascii=False, default=str),
-                    )
-                    for row in changed
-                ],
-            )
-            self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
+            [
+                (
+                    row.path,
+                    row.size,
+                    row.mtime_ns,
+                    json.dumps(row.data, ensure_ascii=False, default=str),
+                )
+                for row in changed
+            ],
+        )
+        self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])
+        self._done()

@@ -15,7 +15,8 @@ __all__ = ["HASHTAG", "clean_tag", "clean_tags", "is_valid_tag"]
 _SPELLINGS = {"++": "pp", "#": "sharp"}
 _SPELLED = re.compile(r"(?<=\w)(\+\+|#)(?!\w)")
 _NOT_ALLOWED_RUN = re.compile(r"[^\w\-/]+", re.UNICODE)
-_VALID = re.compile(r"^(?!.*//)(?!/)(?!.*/$)[\w\-/]*[^\W\d][\w\-/]*$", re.UNICODE)
+# At least one character that is not a digit (Obsidian: "#1984" is not a tag, "#y1984" is).
+_VALID = re.compile(r"^(?!.*//)(?!/)(?!.*/$)(?=.*[^\d/])[\w\-/]+$", re.UNICODE)
 # "#tag" in running text: not inside a word, a URL fragment or an HTML entity ("&#8217;").
 HASHTAG = re.compile(r"(?<![\w&#/\\])#([\w\-/]*[^\W\d][\w\-/]*)", re.UNICODE)
 

@@ -71,6 +71,8 @@ def find_urls(text: str) -> list[str]:
     Trailing punctuation is not part of a URL; balanced parentheses are (as linkify-it
     decides, the library markdown-it uses).
     """
+    if "://" not in text:
+        return []
     seen: set[str] = set()
     urls: list[str] = []
     for match in _linkify().match(text) or ():

@@ -20,17 +20,18 @@ import html
 import logging
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 import attrs
 import filelock
 
-from ._errors import NoteConflictError, NoteFormatError, RenderError, VaultError, VaultLockedError
-from ._index import TEMP_SUFFIX, NoteInfo, ScanResult, VaultIndex, read_note_info, scan_vault
+from ._errors import NoteConflictError, NoteFormatError, VaultError, VaultLockedError
+from ._index import TEMP_SUFFIX, NoteInfo, ScanResult, VaultIndex, scan_vault
 from ._naming import note_file_name
 from ._note import Note
-from ._render import parse_note, render_note
+from ._render import parse_note, render_note, verify_rendered
 from ._state import State
 
 __all__ = ["STATE_FOLDER", "Vault", "WriteResult", "find_vault", "fsync_folder"]
@@ -130,6 +131,10 @@ class Vault:
         self._lock: filelock.BaseFileLock | None = None
         #: How many notes the last scan had to read (the rest came from the cache).
         self.last_scan_reads = 0
+        self._batch_depth = 0
+        self._unsynced: set[Path] = set()
+        self._folders: dict[str, Path] = {}
+        self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
 
     def __repr__(self) -> str:
         return f"Vault({str(self.path)!r})"
@@ -251,12 +256,42 @@ class Vault:
 
     # --- writing ----------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes: their folders are fsynced and the state committed once, at the end.
+
+        Everything written inside is durable when the block exits normally (and after a
+        crash inside it, the next run recognises the notes by their ``capture_id``).
+        """
+        self._batch_depth += 1
+        try:
+            with self._store.batch():
+                yield
+                if self._batch_depth == 1:
+                    self._sync()
+        finally:
+            self._batch_depth -= 1
+
+    def _sync(self) -> None:
+        for folder in sorted(self._unsynced):
+            fsync_folder(folder)
+        self._unsynced.clear()
+
+    def _touched(self, folder: Path) -> None:
+        if self._batch_depth:
+            self._unsynced.add(folder)
+        else:
+            fsync_folder(folder)
+
     def folder(self, relative: str) -> Path:
         """Return the vault folder ``relative`` (created unless read-only), checked to be inside the vault.
 
         Raises:
             VaultError: It lies outside the vault (``..`` or a symbolic link leading out).
         """
+        cached = self._folders.get(relative)
+        if cached is not None:
+            return cached
         folder = (self.path / relative).resolve() if relative else self.path
         if folder != self.path and self.path not in folder.parents:
             raise VaultError(
@@ -267,17 +302,25 @@ class Vault:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise VaultError(folder, f"cannot create folder: {exc.strerror or exc}") from exc
+        self._folders[relative] = folder
         return folder
 
     def new_note_path(self, note: Note, folder: str) -> str:
         """Return a free vault-relative path for a new note titled like ``note``."""
         base = self.folder(folder)
-        prefix = f"{self.relative(base)}/" if base != self.path else ""
+        prefix = f"{base.relative_to(self.path).as_posix()}/" if base != self.path else ""
+        base_name = str(base)
 
         def taken(name: str) -> bool:
-            return self.index.path_taken(prefix + name) or os.path.lexists(base / name)
+            return self.index.path_taken(prefix + name) or os.path.lexists(
+                os.path.join(base_name, name)  # noqa: PTH118 - a str join: this runs for every candidate name
+            )
 
-        return prefix + note_file_name(note.title, exists=taken)
+        key = prefix + note.title.casefold()
+        name = note_file_name(note.title, exists=taken, first=self._next_number.get(key, 1))
+        number = name.rsplit(" (", 1)[-1].removesuffix(".md").rstrip(")")
+        self._next_number[key] = int(number) if number.isdigit() else 1
+        return prefix + name
 
     def owns(self, relative: str, data: bytes | None = None) -> bool:
         """Tell whether the file at ``relative`` holds exactly what this library last wrote there."""
@@ -302,21 +345,7 @@ class Vault:
             RenderError: The Markdown would not read back as the same note.
         """
         text = render_note(note)
-        try:
-            again = parse_note(text)
-        except NoteFormatError as exc:
-            raise RenderError(
-                f"{note.title!r}: the rendered note does not read back: {exc}"
-            ) from exc
-        if again != note:
-            differing = [
-                f.name
-                for f in attrs.fields(Note)
-                if getattr(again, f.name) != getattr(note, f.name)
-            ]
-            raise RenderError(
-                f"{note.title!r}: the rendered note would lose {', '.join(differing)}; not written"
-            )
+        verify_rendered(note, text)
         return text.encode("utf-8")
 
     def write_note(self, note: Note, relative: str, *, replace: bool = False) -> WriteResult:
@@ -355,7 +384,12 @@ class Vault:
             return WriteResult(relative, "updated" if exists else "created")
         digest = _sha256(data)
         self._store.begin_write(relative, digest, note.capture_id)
-        temp = _write_temp(folder, full.name, data)
+        if exists:  # the new hash must be on record before the old bytes are replaced
+            self._store.commit()
+        try:
+            temp = _write_temp(folder, full.name, data)
+        except OSError as exc:
+            raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
         try:
             if exists:
                 # Last check, as close to the rename as possible: the user may be typing.
@@ -366,13 +400,15 @@ class Vault:
                 temp.replace(full)
             else:
                 self._create_exclusively(temp, full)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 temp.unlink()
+            if isinstance(exc, OSError):
+                raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
             raise
-        fsync_folder(folder)
+        self._touched(folder)
         self._store.end_write(relative, digest)
-        self.index.add(read_note_info(relative, data))
+        self.index.add(NoteInfo.from_note(relative, note))
         return WriteResult(relative, "updated" if exists else "created")
 
     @staticmethod
@@ -416,8 +452,8 @@ class Vault:
             number += 1
             target = archive / f"{capture.stem}-{number}{capture.suffix}"
         capture.rename(target)
-        fsync_folder(archive)
-        fsync_folder(capture.parent)
+        self._touched(archive)
+        self._touched(capture.parent)
         return target
 
     # --- display ----------------------------------------------------------------------

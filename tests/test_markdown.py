@@ -43,13 +43,24 @@ _word = st.one_of(
 _line = st.lists(_word, min_size=1, max_size=8).map(" ".join) | st.lists(_word, max_size=5).map(
     "".join
 )
-plain_looking = st.lists(st.one_of(_line, st.just("")), min_size=1, max_size=6).map("\n".join)
+_item = st.builds(
+    lambda marker, line: marker + line,
+    st.sampled_from(["- ", "-", "* ", "+ ", "1. ", "- - "]),
+    _line,
+)
+plain_looking = st.lists(st.one_of(_line, _item, _item, st.just("")), min_size=1, max_size=8).map(
+    "\n".join
+)
 
 
 @SETTINGS
 @given(st.one_of(plain_looking, strategies.markdown_text))
 @example("a  b")
 @example("see https://x.example/a_b_c_, ok")
+@example("Reading:\n- https://a.example/one\n- https://b.example/two\n\nAlso: https://c.example #x")
+@example("- a\n\n- b")
+@example("- a\nlazy continuation")
+@example("- ")
 def test_fast_path_agrees_with_mdformat(text: str) -> None:
     paragraphs = _plain_paragraphs(text.strip("\n"))
     if paragraphs is not None and text.strip():
