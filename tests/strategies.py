@@ -157,3 +157,36 @@ notes = st.builds(
     sources=st.lists(sources, max_size=2),
     connections=st.lists(link_targets, max_size=3),
 )
+
+
+# Plain prose, as most captures are: words, URLs, #tags, punctuation, simple lists.
+_plain_word = st.one_of(
+    st.text(string.ascii_letters + string.digits, min_size=1, max_size=8),
+    st.sampled_from(
+        ["café", "東京", "🙂", "it’s", "“quoted”", "—", "C#", "a_b", "x.", "(y)", "#tag", "50%"]
+    ),
+    urls,
+)
+_plain_line = st.lists(_plain_word, min_size=1, max_size=8).map(" ".join)
+plain_text = st.lists(
+    st.one_of(_plain_line, _plain_line.map(lambda line: "- " + line), st.just("")), max_size=8
+).map("\n".join)
+
+plain_notes = st.builds(
+    Note,
+    title=_plain_line,
+    category=st.sampled_from(["", "development", "reading"]),
+    created=st.one_of(st.none(), datetimes),
+    tags=st.lists(st.sampled_from(["python", "ml/engineering", "coffee", "b", "1-1"]), max_size=3),
+    url=st.one_of(st.just(""), urls),
+    capture_id=st.text(string.hexdigits, max_size=16),
+    properties=st.dictionaries(
+        st.sampled_from(["project", "rating", "aliases", "when"]),
+        st.one_of(_plain_line, st.integers(), st.lists(_plain_line, max_size=2), dates),
+        max_size=2,
+    ),
+    summary=plain_text,
+    content=plain_text,
+    sources=st.lists(st.builds(Source, url=urls, title=_plain_line, text=plain_text), max_size=2),
+    connections=st.lists(link_targets, max_size=2),
+)

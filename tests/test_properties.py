@@ -6,6 +6,7 @@ from hypothesis import given, settings
 
 from obsidian_inbox import Note
 from obsidian_inbox._markdown import format_document, normalize_markdown
+from obsidian_inbox._render import verify_rendered
 
 from . import strategies
 
@@ -29,4 +30,13 @@ def test_markdown_normalisation_is_a_fixed_point(text: str) -> None:
 @given(strategies.notes)
 def test_rendered_note_is_already_formatted(note: Note) -> None:
     markdown = note.to_markdown()
+    assert format_document(markdown) == markdown
+
+
+@SETTINGS
+@given(strategies.plain_notes)
+def test_plain_notes_take_the_fast_checks_and_still_round_trip(note: Note) -> None:
+    markdown = note.to_markdown()
+    verify_rendered(note, markdown)  # the shortcuts: no YAML re-read, no body re-parse
+    assert Note.from_markdown(markdown) == note  # the full check agrees
     assert format_document(markdown) == markdown
