@@ -35,7 +35,7 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     site: Path
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: the demo prints its own output
 
     def translate_path(self, path: str) -> str:
@@ -117,7 +117,9 @@ class HostRoutingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Route ``request`` to the local server when it is for one of our hosts."""
         if request.url.host not in self.hosts:
-            raise httpx.ConnectError(f"{request.url.host} is not part of the demo site", request=request)
+            raise httpx.ConnectError(
+                f"{request.url.host} is not part of the demo site", request=request
+            )
         request.headers["Host"] = request.url.host
         request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
         return self._inner.handle_request(request)
@@ -137,12 +139,16 @@ def prepare_demo_vault(target: Path) -> Path:
     """
     if target.exists() and any(target.iterdir()):
         if not (target / DEMO_MARKER).exists():
-            raise FileExistsError(f"{target} exists and is not an obsidian-inbox demo; choose another folder")
+            raise FileExistsError(
+                f"{target} exists and is not an obsidian-inbox demo; choose another folder"
+            )
         shutil.rmtree(target)
     data = demo_data()
     shutil.copytree(data / "vault", target, dirs_exist_ok=True)
     shutil.copytree(data / "inbox", target / "Inbox", dirs_exist_ok=True)
-    (target / DEMO_MARKER).write_text("made by obsidian-inbox demo; safe to delete\n", encoding="utf-8")
+    (target / DEMO_MARKER).write_text(
+        "made by obsidian-inbox demo; safe to delete\n", encoding="utf-8"
+    )
     return target
 
 
