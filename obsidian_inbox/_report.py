@@ -56,6 +56,8 @@ class Outcome:
         reason: Why, for anything but a plain success.
         error: The type of the error behind a failure.
         archived: Where the capture was filed, if it was.
+        preview: In a dry run, the note that would be written.
+        diff: In a dry run that would update a note, a unified diff against it.
     """
 
     capture: str
@@ -64,6 +66,8 @@ class Outcome:
     reason: str = ""
     error: str = ""
     archived: str | None = None
+    preview: str | None = attrs.field(default=None, repr=False)
+    diff: str | None = attrs.field(default=None, repr=False)
 
     @property
     def needs_attention(self) -> bool:
@@ -79,6 +83,8 @@ class Outcome:
             "reason": self.reason or None,
             "error": self.error or None,
             "archived": self.archived,
+            "preview": self.preview,
+            "diff": self.diff,
         }
 
 
@@ -91,7 +97,10 @@ class Report:
         inbox: The inbox folder.
         outcomes: One per capture, in the order they were handled.
         dry_run: Nothing was written.
-        interrupted: The run was stopped before it handled every capture.
+        interrupted: The run was stopped (e.g. by Ctrl-C or SIGTERM) before it handled
+            every capture; the others are ``skipped`` and stay in the inbox.
+        out_of_time: The run's time budget (``Settings.max_seconds``) ran out before it
+            handled every capture; the others are ``skipped`` and stay in the inbox.
     """
 
     vault: Path
@@ -99,6 +108,7 @@ class Report:
     outcomes: tuple[Outcome, ...] = ()
     dry_run: bool = False
     interrupted: bool = False
+    out_of_time: bool = False
 
     def __len__(self) -> int:
         return len(self.outcomes)
@@ -136,6 +146,8 @@ class Report:
         )
         if self.interrupted:
             text += ", interrupted"
+        if self.out_of_time:
+            text += ", out of time"
         if self.dry_run:
             text += " (dry run: nothing changed)"
         return f"inbox: {text}"
@@ -152,6 +164,7 @@ class Report:
             "inbox": str(self.inbox),
             "dry_run": self.dry_run,
             "interrupted": self.interrupted,
+            "out_of_time": self.out_of_time,
             "summary": self.summary(),
             "counts": dict(self.counts()),
             "captures": [outcome.to_dict() for outcome in self.outcomes],

@@ -28,7 +28,7 @@ import filelock
 
 from ._errors import NoteConflictError, NoteFormatError, RenderError, VaultError, VaultLockedError
 from ._index import TEMP_SUFFIX, NoteInfo, ScanResult, VaultIndex, read_note_info, scan_vault
-from ._naming import note_file_name
+from ._naming import DEFAULT_NAME_TEMPLATE, format_name, name_fields, note_file_name
 from ._note import Note
 from ._render import parse_note, render_note
 from ._state import State
@@ -269,15 +269,28 @@ class Vault:
                 raise VaultError(folder, f"cannot create folder: {exc.strerror or exc}") from exc
         return folder
 
-    def new_note_path(self, note: Note, folder: str) -> str:
-        """Return a free vault-relative path for a new note titled like ``note``."""
+    def new_note_path(
+        self, note: Note, folder: str, *, template: str = DEFAULT_NAME_TEMPLATE
+    ) -> str:
+        """Return a free vault-relative path for a new note titled like ``note``.
+
+        Args:
+            note: The note.
+            folder: The vault-relative folder.
+            template: The file name's template (see :attr:`Settings.file_name`).
+        """
         base = self.folder(folder)
         prefix = f"{self.relative(base)}/" if base != self.path else ""
 
         def taken(name: str) -> bool:
             return self.index.path_taken(prefix + name) or os.path.lexists(base / name)
 
-        return prefix + note_file_name(note.title, exists=taken)
+        stem = (
+            note.title
+            if template == DEFAULT_NAME_TEMPLATE
+            else format_name(template, name_fields(note))
+        )
+        return prefix + note_file_name(stem, exists=taken)
 
     def owns(self, relative: str, data: bytes | None = None) -> bool:
         """Tell whether the file at ``relative`` holds exactly what this library last wrote there."""
