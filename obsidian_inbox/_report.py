@@ -171,16 +171,29 @@ class Report:
         }
 
     def _repr_html_(self) -> str:
-        """Show the report in Jupyter as a table of outcomes."""
-        rows = "".join(
-            "<tr>"
-            f"<td>{html.escape(o.capture)}</td><td>{o.status}</td>"
-            f"<td>{html.escape(o.note or '')}</td><td>{html.escape(o.reason)}</td>"
-            "</tr>"
-            for o in self.outcomes
-        )
+        """Show the report in Jupyter: the summary, then a table of outcomes.
+
+        In a dry run, each note that would be written (or its diff) is folded under
+        its row.
+        """
+        rows = []
+        for o in self.outcomes:
+            detail = o.diff or o.preview
+            folded = (
+                f"<details><summary>{'diff' if o.diff else 'note'}</summary>"
+                f"<pre>{html.escape(detail)}</pre></details>"
+                if detail
+                else ""
+            )
+            rows.append(
+                "<tr>"
+                f"<td>{html.escape(o.capture)}</td><td>{html.escape(o.status)}</td>"
+                f"<td>{html.escape(o.note or '')}</td>"
+                f"<td>{html.escape(o.reason)}{folded}</td>"
+                "</tr>"
+            )
         return (
             f"<p><b>{html.escape(self.summary())}</b></p>"
-            "<table><thead><tr><th>capture</th><th>outcome</th><th>note</th><th>reason</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            "<table><thead><tr><th>capture</th><th>outcome</th><th>note</th><th>reason</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
