@@ -8,12 +8,13 @@ locked by another run · **130** interrupted (nothing half-written).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -58,19 +59,37 @@ EXIT_INTERRUPTED = 130
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _setup_logging(verbose: int, err: Console) -> None:
+@contextlib.contextmanager
+def _diagnostics(verbose: int, err: Console) -> Iterator[None]:
+    """Show logging and warnings on stderr with ``-v``; silence them otherwise.
+
+    Without ``-v``, stderr is for real errors only: library warnings are ignored and a
+    do-nothing handler keeps Python's "last resort" handler from printing other
+    libraries' log records. Everything is restored afterwards, for callers of :func:`main`.
+    """
+    root = logging.getLogger()
+    level = root.level
+    handler: logging.Handler
     if verbose:
         from rich.logging import RichHandler
 
         handler = RichHandler(console=err, show_time=False, show_path=False)
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler], force=True
-        )
-        logging.captureWarnings(True)
+        root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     else:
-        # Library warnings and logging stay silent: stderr is for real errors only.
-        warnings.simplefilter("ignore")
-        logging.getLogger().setLevel(logging.CRITICAL + 1)
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+    with warnings.catch_warnings():
+        if verbose:
+            warnings.simplefilter("default")
+            logging.captureWarnings(True)
+        else:
+            warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+            root.setLevel(level)
 
 
 def _fail(err: Console, message: str, code: int) -> NoReturn:
@@ -93,7 +112,7 @@ def cli() -> None:
     force_utf8()
 
 
-def _vault_argument(parts: tuple[Path, ...], err: Console) -> Path:
+def _vault_argument(parts: tuple[str, ...], err: Console) -> Path:
     """Return the vault named by VAULT, or the one around the working directory.
 
     A path with spaces that reaches us unquoted arrives as several arguments: they are
@@ -110,13 +129,13 @@ def _vault_argument(parts: tuple[Path, ...], err: Console) -> Path:
             )
         return found
     if len(parts) == 1:
-        return parts[0]
-    joined = Path(" ".join(str(part) for part in parts))
+        return Path(parts[0])
+    joined = Path(" ".join(parts))
     if joined.is_dir():
         return joined
     _fail(
         err,
-        f"expected one VAULT, got {len(parts)} arguments ({' '.join(map(str, parts))}); "
+        f"expected one VAULT, got {len(parts)} arguments ({' '.join(parts)}); "
         "quote a path that has spaces",
         EXIT_USAGE,
     )
@@ -186,7 +205,8 @@ def _resolve_settings(
         _fail(err, str(exc), EXIT_USAGE)
 
 
-_VAULT = click.argument("vault", nargs=-1, type=click.Path(path_type=Path), metavar="[VAULT]")
+# Plain strings, not click.Path: the parts of a split path are joined as they came.
+_VAULT = click.argument("vault", nargs=-1, type=str, metavar="[VAULT]")
 _OFFLINE = click.option(
     "--offline", is_flag=True, help="Fetch nothing; make notes from the captures alone."
 )
@@ -210,7 +230,7 @@ _VERBOSE = click.option(
 )
 @_VERBOSE
 def process(
-    vault: tuple[Path, ...],
+    vault: tuple[str, ...],
     config_file: Path | None,
     offline: bool,
     dry_run: bool,
@@ -226,12 +246,11 @@ def process(
     out, err = make_consoles()
     if as_json and print_paths_only:
         raise click.UsageError("--json and --print-paths cannot be used together")
-    _setup_logging(verbose, err)
     path = _vault_argument(vault, err)
     resolved = _resolve_settings(path, config_file, overrides, err)
     stop = threading.Event()
     try:
-        with stop_on_signals(stop), progress(err) as update:
+        with _diagnostics(verbose, err), stop_on_signals(stop), progress(err) as update:
             report = process_inbox(
                 path,
                 settings=resolved.settings,
@@ -271,7 +290,7 @@ def _exit_code(report: Report) -> int:
 )
 @_VERBOSE
 def watch(
-    vault: tuple[Path, ...],
+    vault: tuple[str, ...],
     config_file: Path | None,
     offline: bool,
     as_json: bool,
@@ -287,7 +306,6 @@ def watch(
     from ._watch import watch_inbox
 
     out, err = make_consoles()
-    _setup_logging(verbose, err)
     path = _vault_argument(vault, err)
     resolved = _resolve_settings(path, config_file, overrides, err)
     stop = threading.Event()
@@ -310,7 +328,7 @@ def watch(
             out.file.flush()
 
     try:
-        with stop_on_signals(stop):
+        with _diagnostics(verbose, err), stop_on_signals(stop):
             watch_inbox(
                 path,
                 settings=resolved.settings,
@@ -332,7 +350,7 @@ def watch(
 @_settings_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of TOML.")
 def config(
-    vault: tuple[Path, ...], config_file: Path | None, as_json: bool, **overrides: Any
+    vault: tuple[str, ...], config_file: Path | None, as_json: bool, **overrides: Any
 ) -> None:
     """Print VAULT's effective configuration, and where each value comes from.
 

@@ -125,14 +125,14 @@ def watch_inbox(
             if not (changes or (first and retry_at is None)):
                 continue
             report = batch()
+            if report is not None and on_report is not None and (first or len(report)):
+                on_report(report)
             if on_watching is not None:
                 on_watching(inbox)
                 on_watching = None
             if report is None:  # locked by another run: try again later
                 retry_at = time.monotonic() + retry_seconds
                 continue
-            if on_report is not None and (first or len(report)):
-                on_report(report)
             first = False
             if report.interrupted or stop.is_set():
                 break
