@@ -521,3 +521,24 @@ def test_parse_shows_a_capture_as_a_note(tmp_path: Path, monkeypatch: pytest.Mon
         invoke("parse", tmp_path / "missing.txt", cwd=tmp_path, monkeypatch=monkeypatch).exit_code
         == EXIT_ATTENTION
     )
+
+
+@pytest.mark.parametrize("command", ["process", "watch"])
+def test_a_missing_inbox_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    vault = make_vault(tmp_path, config='inbox = "00 Inbox"\n')
+    result = invoke(command, vault, "--offline", cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == EXIT_USAGE
+    assert "00 Inbox: inbox folder does not exist" in result.stderr
+    assert result.stdout == ""
+
+
+def test_config_as_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = make_vault(tmp_path)
+    result = invoke("config", "--json", "--max-seconds", "30", cwd=vault, monkeypatch=monkeypatch)
+    assert result.exit_code == EXIT_OK
+    data = json.loads(result.stdout)
+    assert data["vault"] == str(vault.resolve())
+    assert data["settings"]["max_seconds"] == {"value": 30.0, "origin": "flag"}
+    assert data["settings"]["settle_seconds"] == {"value": 0.0, "origin": "file"}

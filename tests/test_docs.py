@@ -21,7 +21,7 @@ CLI_DOC = DOCS / "cli.md"
 def test_the_cli_reference_is_up_to_date() -> None:
     cogapp = pytest.importorskip("cogapp")
     status = cogapp.Cog().main(["cog", "--check", "--verbosity=0", str(CLI_DOC)])
-    assert status == 0, "docs/cli.md is out of date: run `cog -r docs/cli.md`"
+    assert status == 0, "docs/cli.md is out of date: run `nox -s cog`"
 
 
 @pytest.mark.parametrize("command", ["process", "watch", "config"])
