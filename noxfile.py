@@ -47,6 +47,13 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def cog(session: nox.Session) -> None:
+    """Regenerate the command-line reference in docs/cli.md from the real --help."""
+    session.install("-e", ".", "cogapp>=3.3")
+    session.run("cog", "-r", "docs/cli.md")
+
+
+@nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Measure speed and memory as ratios against baselines measured in the same run."""
     session.install("-e", ".")

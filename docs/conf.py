@@ -1,4 +1,4 @@
-"""Sphinx configuration: MyST pages, autodoc from the docstrings, strict (-W -n) builds."""
+"""Sphinx configuration: MyST pages and notebooks, autodoc from the docstrings, strict (-W -n) builds."""
 
 from __future__ import annotations
 
@@ -11,16 +11,23 @@ release = _version("obsidian-inbox")
 version = ".".join(release.split(".")[:2])
 
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST Markdown pages (it loads myst_parser) and executed notebooks
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
     "sphinx_copybutton",
 ]
-source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtext"}
+exclude_patterns = ["_build", "jupyter_execute", ".ipynb_checkpoints"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
+
+# The tutorial notebook is stored without outputs and run on every build, so the docs
+# show what the code does today and a failing cell fails the build.
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_timeout = 120
+nb_execution_show_tb = True
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._config import Settings
+import logging as _logging
+
+from ._config import Settings, load_settings
 from ._errors import (
     CapturesFailedError,
     ConfigError,
@@ -50,11 +52,16 @@ __all__ = [
     "VaultIndex",
     "VaultLockedError",
     "WriteResult",
+    "load_settings",
     "parse_inbox_file",
     "parse_note",
     "process_inbox",
     "render_note",
 ]
+
+# The library never prints: its log records go nowhere until the application configures
+# logging (the command line does, with -v).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 
 def __getattr__(name: str) -> str:

@@ -14,21 +14,41 @@ import logging
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ._errors import ObsidianInboxError, VaultError, VaultLockedError
+from ._config import ResolvedSettings, resolve
+from ._errors import ConfigError, ObsidianInboxError, VaultError, VaultLockedError
 from ._inbox import parse_inbox_file
+from ._output import (
+    config_json,
+    config_toml,
+    force_utf8,
+    make_consoles,
+    print_paths,
+    print_problems,
+    print_report,
+    progress,
+    report_json,
+)
 from ._pipeline import process_inbox
 from ._report import Report
+from ._signals import stop_on_signals
 from ._vault import find_vault
 
-__all__ = ["EXIT_ATTENTION", "EXIT_INTERRUPTED", "EXIT_LOCKED", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = [
+    "EXIT_ATTENTION",
+    "EXIT_INTERRUPTED",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_ATTENTION = 1
@@ -36,135 +56,312 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_INTERRUPTED = 130
 
-
-def _force_utf8() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _consoles() -> tuple[Console, Console]:
-    out = Console(soft_wrap=True, highlight=False)
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
-    return out, err
+@contextlib.contextmanager
+def _diagnostics(verbose: int, err: Console) -> Iterator[None]:
+    """Show logging and warnings on stderr with ``-v``; silence them otherwise.
 
-
-def _setup_logging(verbose: int, err: Console) -> None:
+    Without ``-v``, stderr is for real errors only: library warnings are ignored and a
+    do-nothing handler keeps Python's "last resort" handler from printing other
+    libraries' log records. Everything is restored afterwards, for callers of :func:`main`.
+    """
+    root = logging.getLogger()
+    level = root.level
+    handler: logging.Handler
     if verbose:
         from rich.logging import RichHandler
 
         handler = RichHandler(console=err, show_time=False, show_path=False)
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler], force=True
-        )
-        logging.captureWarnings(True)
+        root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     else:
-        # Library warnings and logging stay silent: stderr is for real errors only.
-        warnings.simplefilter("ignore")
-        logging.getLogger("obsidian_inbox").addHandler(logging.NullHandler())
-        logging.getLogger().setLevel(logging.CRITICAL + 1)
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+    with warnings.catch_warnings():
+        if verbose:
+            warnings.simplefilter("default")
+            logging.captureWarnings(True)
+        else:
+            warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+            root.setLevel(level)
 
 
 def _fail(err: Console, message: str, code: int) -> NoReturn:
-    err.print(f"error: {message}", markup=False)
+    err.print(f"error: {message}")
     sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="obsidian-inbox", message="%(prog)s %(version)s")
 def cli() -> None:
-    """Turn a capture inbox into clean, linked Obsidian notes."""
-    _force_utf8()
+    """Turn a capture inbox into clean, linked Obsidian notes.
+
+    Run with no VAULT inside a vault (as the Obsidian Shell Commands plugin does) and the
+    vault is found from the working directory. Settings come from the vault's
+    .obsidian-inbox.toml; options given here win over it.
+
+    Exit codes: 0 all done, 1 some captures need attention, 2 usage or configuration
+    error, 3 the vault is locked by another run, 130 interrupted.
+    """
+    force_utf8()
 
 
-def _resolve_vault(vault: Path | None, err: Console) -> Path:
-    if vault is not None:
-        return vault
-    found = find_vault()
-    if found is None:
-        _fail(
-            err,
-            f"no vault: {Path.cwd()} is not inside an Obsidian vault (no .obsidian/ folder above it); "
-            "pass the vault's path",
-            EXIT_USAGE,
-        )
-    return found
+def _vault_argument(parts: tuple[str, ...], err: Console) -> Path:
+    """Return the vault named by VAULT, or the one around the working directory.
 
-
-@contextlib.contextmanager
-def _progress(err: Console) -> Iterator[Any]:
-    progress = Progress(
-        TextColumn("[bold]inbox"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
+    A path with spaces that reaches us unquoted arrives as several arguments: they are
+    joined again when the joined path exists.
+    """
+    if not parts:
+        found = find_vault()
+        if found is None:
+            _fail(
+                err,
+                f"no vault: {Path.cwd()} is not inside an Obsidian vault (no .obsidian/ "
+                "folder above it); pass the vault's path",
+                EXIT_USAGE,
+            )
+        return found
+    if len(parts) == 1:
+        return Path(parts[0])
+    joined = Path(" ".join(parts))
+    if joined.is_dir():
+        return joined
+    _fail(
+        err,
+        f"expected one VAULT, got {len(parts)} arguments ({' '.join(parts)}); "
+        "quote a path that has spaces",
+        EXIT_USAGE,
     )
-    task = progress.add_task("inbox", total=None)
-    with progress:
-
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield update
 
 
-def _print_report(report: Report, out: Console, err: Console) -> None:
-    for outcome in report.outcomes:
-        shown = outcome.note if outcome.note and outcome.status != "failed" else outcome.capture
-        if outcome.status == "duplicate":
-            shown = f"{outcome.capture} -> {outcome.note}"
-        out.print(f"{outcome.status:<9} {shown}", markup=False)
-        if outcome.needs_attention:
-            level = "error" if outcome.status == "failed" else "warning"
-            err.print(f"{level}: {outcome.capture}: {outcome.reason}", markup=False)
-    out.print(report.summary(), markup=False)
+def _settings_options(function: F) -> F:
+    """Add the options that override the configuration file."""
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Read this configuration file instead of VAULT/.obsidian-inbox.toml.",
+        ),
+        click.option(
+            "--inbox",
+            type=str,
+            metavar="DIR",
+            help="The inbox folder, relative to the vault (default: Inbox).",
+        ),
+        click.option(
+            "--notes-folder",
+            type=str,
+            metavar="DIR",
+            help="The vault folder new notes go to (default: Notes).",
+        ),
+        click.option(
+            "--settle-seconds",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Wait until a capture has not changed for this long (default: 1).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Enrich this many captures at once (default: 8).",
+        ),
+        click.option(
+            "--lock-timeout",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Wait this long for another run to finish before exiting with 3 (default: 0).",
+        ),
+        click.option(
+            "--max-seconds",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Time budget: stop after the current capture once it is spent; the rest "
+            "stay in the inbox (exit 1). Default: 0, no limit.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _resolve_settings(
+    vault: Path, config_file: Path | None, overrides: dict[str, Any], err: Console
+) -> ResolvedSettings:
+    if not vault.is_dir():
+        what = "does not exist" if not vault.exists() else "is not a folder"
+        _fail(err, f"{vault}: vault folder {what}", EXIT_USAGE)
+    try:
+        return resolve(vault, file=config_file, overrides=overrides)
+    except ConfigError as exc:
+        _fail(err, str(exc), EXIT_USAGE)
+
+
+# Plain strings, not click.Path: the parts of a split path are joined as they came.
+_VAULT = click.argument("vault", nargs=-1, type=str, metavar="[VAULT]")
+_OFFLINE = click.option(
+    "--offline", is_flag=True, help="Fetch nothing; make notes from the captures alone."
+)
+_VERBOSE = click.option(
+    "-v", "--verbose", count=True, help="Log what happens on stderr (-vv: more)."
+)
 
 
 @cli.command()
-@click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--inbox",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The inbox folder (default: Inbox/ in the vault).",
-)
-@click.option("--offline", is_flag=True, help="Fetch nothing; make notes from the captures alone.")
+@_VAULT
+@_settings_options
+@_OFFLINE
 @click.option("--dry-run", is_flag=True, help="Change nothing on disk; show what would happen.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-@click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv: more).")
+@click.option(
+    "--print-paths",
+    "print_paths_only",
+    is_flag=True,
+    help="Print only the absolute paths of the notes written, one per line (for the "
+    "Shell Commands plugin's 'Open files' output).",
+)
+@_VERBOSE
 def process(
-    vault: Path | None,
-    inbox: Path | None,
+    vault: tuple[str, ...],
+    config_file: Path | None,
     offline: bool,
     dry_run: bool,
     as_json: bool,
+    print_paths_only: bool,
     verbose: int,
+    **overrides: Any,
 ) -> None:
-    """Process the captures in VAULT's inbox (default: the vault around the working directory)."""
-    out, err = _consoles()
-    _setup_logging(verbose, err)
-    vault = _resolve_vault(vault, err)
+    """Process the captures in VAULT's inbox (default: the vault around the working directory).
+
+    Prints one line per capture and, last, a one-line summary; problems go to stderr.
+    """
+    out, err = make_consoles()
+    if as_json and print_paths_only:
+        raise click.UsageError("--json and --print-paths cannot be used together")
+    path = _vault_argument(vault, err)
+    resolved = _resolve_settings(path, config_file, overrides, err)
     stop = threading.Event()
     try:
-        with _progress(err) as update:
+        with _diagnostics(verbose, err), stop_on_signals(stop), progress(err) as update:
             report = process_inbox(
-                vault, inbox=inbox, offline=offline, dry_run=dry_run, on_progress=update, stop=stop
+                path,
+                settings=resolved.settings,
+                offline=offline,
+                dry_run=dry_run,
+                on_progress=update,
+                stop=stop,
             )
     except VaultLockedError as exc:
         _fail(err, str(exc), EXIT_LOCKED)
-    except VaultError as exc:
+    except (VaultError, ConfigError) as exc:
         _fail(err, str(exc), EXIT_USAGE)
     except ObsidianInboxError as exc:
         _fail(err, str(exc), EXIT_ATTENTION)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(report_json(report))
+    elif print_paths_only:
+        print_paths(report, out)
+        print_problems(report, err)
     else:
-        _print_report(report, out, err)
+        print_report(report, out, err)
+    sys.exit(_exit_code(report))
+
+
+def _exit_code(report: Report) -> int:
     if report.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_OK if report.ok else EXIT_ATTENTION)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.ok else EXIT_ATTENTION
+
+
+@cli.command()
+@_VAULT
+@_settings_options
+@_OFFLINE
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document per batch (JSON Lines)."
+)
+@_VERBOSE
+def watch(
+    vault: tuple[str, ...],
+    config_file: Path | None,
+    offline: bool,
+    as_json: bool,
+    verbose: int,
+    **overrides: Any,
+) -> None:
+    """Process VAULT's inbox, then each capture as it lands, until Ctrl-C or SIGTERM.
+
+    A capture is processed once it has stopped changing (--settle-seconds). The vault's
+    lock is held per batch only, so 'obsidian-inbox process' can run in between. Exits
+    with 0 when stopped.
+    """
+    from ._watch import watch_inbox
+
+    out, err = make_consoles()
+    path = _vault_argument(vault, err)
+    resolved = _resolve_settings(path, config_file, overrides, err)
+    stop = threading.Event()
+
+    def on_report(report: Report) -> None:
+        if as_json:
+            click.echo(report_json(report, indent=None))
+            sys.stdout.flush()
+        else:
+            print_report(report, out, err)
+
+    def on_watching(inbox: Path) -> None:
+        if not as_json:
+            out.print(f"watching {inbox} for captures (Ctrl-C to stop)")
+            out.file.flush()
+
+    def on_locked(exc: VaultLockedError) -> None:
+        if not as_json:
+            out.print(f"waiting: {exc.reason}")
+            out.file.flush()
+
+    try:
+        with _diagnostics(verbose, err), stop_on_signals(stop):
+            watch_inbox(
+                path,
+                settings=resolved.settings,
+                offline=offline,
+                stop=stop,
+                on_report=on_report,
+                on_watching=on_watching,
+                on_locked=on_locked,
+            )
+    except (VaultError, ConfigError) as exc:
+        _fail(err, str(exc), EXIT_USAGE)
+    if not as_json:
+        out.print("watch: stopped")
+    sys.exit(EXIT_OK)
+
+
+@cli.command()
+@_VAULT
+@_settings_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of TOML.")
+def config(
+    vault: tuple[str, ...], config_file: Path | None, as_json: bool, **overrides: Any
+) -> None:
+    """Print VAULT's effective configuration, and where each value comes from.
+
+    The output is TOML (each value commented with its origin: default, file or flag),
+    ready to be copied into VAULT/.obsidian-inbox.toml.
+    """
+    _, err = make_consoles()
+    path = _vault_argument(vault, err)
+    resolved = _resolve_settings(path, config_file, overrides, err)
+    text = (config_json if as_json else config_toml)(resolved, str(path.resolve()))
+    click.echo(text, nl=not text.endswith("\n"))
 
 
 @cli.command()
@@ -172,7 +369,7 @@ def process(
 @click.option("--json", "as_json", is_flag=True, help="Print the note's fields as JSON.")
 def parse(file: Path, as_json: bool) -> None:
     """Show the note a capture FILE makes, without enriching or writing it."""
-    _, err = _consoles()
+    _, err = make_consoles()
     try:
         note = parse_inbox_file(file)
     except ObsidianInboxError as exc:

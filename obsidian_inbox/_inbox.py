@@ -258,11 +258,15 @@ def _looks_like_title(paragraph: str) -> bool:
     return not stripped.endswith((".", "!")) or stripped.endswith("...")
 
 
-_TRAILING_TAGS = re.compile(r"(?:\s*#[\w\-/]+)+\s*$")
+# #tags standing apart from the sentence: after its end, or on a line of their own.
+_TRAILING_TAGS = re.compile(
+    r"(?:(?<=[.!?…])|(?<=^)|(?<=\n))(?:[ \t]*#[\w\-/]+)+[ \t]*$", re.MULTILINE
+)
 
 
 def _first_sentence(text: str, limit: int = 80) -> str:
-    text = _TRAILING_TAGS.sub("", one_line(text))
+    """A title from prose: its first sentence; #tags standing apart dropped, inline ones kept as words."""
+    text = one_line(_TRAILING_TAGS.sub("", text))
     text = HASHTAG.sub(lambda m: m.group(1), text)
     for url in find_urls(text):
         text = text.replace(url, "")

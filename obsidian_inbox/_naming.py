@@ -6,14 +6,25 @@ whatever the host: a vault synced between devices must be valid on all of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import string
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._note import Note
 
 __all__ = [
+    "DEFAULT_NAME_TEMPLATE",
     "MAX_NAME_BYTES",
+    "NAME_FIELDS",
+    "check_name_template",
     "clean_file_stem",
+    "format_name",
     "is_valid_file_name",
+    "name_fields",
     "note_file_name",
     "with_suffix_number",
 ]
@@ -123,3 +134,88 @@ def note_file_name(
         number += 1
         name = with_suffix_number(stem, number) + _EXTENSION
     return name
+
+
+# --- file-name templates -------------------------------------------------------------
+
+#: The default template: the note's title.
+DEFAULT_NAME_TEMPLATE = "{title}"
+#: The fields a file-name template may use.
+NAME_FIELDS = ("title", "created", "captured", "category", "type", "capture_id")
+_SAMPLE: Mapping[str, object] = {
+    "title": "A title",
+    "created": dt.datetime(2025, 9, 18, 11, 49, 49),
+    "captured": dt.datetime(2025, 9, 18, 11, 49, 49),
+    "category": "development",
+    "type": "note",
+    "capture_id": "0123456789abcdef",
+}
+
+
+def check_name_template(template: str) -> None:
+    """Check a file-name template such as ``"{created:%Y-%m-%d} {title}"``.
+
+    Only the :data:`NAME_FIELDS` are allowed, with a format spec but no conversion,
+    attribute or index (``{title.upper}`` or ``{title!r}`` are refused), and at least one
+    field must be used.
+
+    Raises:
+        ValueError: The template is wrong; the message says why.
+
+    >>> check_name_template("{created:%Y-%m-%d} {title}")
+    >>> check_name_template("{author}")
+    Traceback (most recent call last):
+    ValueError: unknown field {author}; use title, created, captured, category, type, capture_id
+    """
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"not a valid template: {exc}") from None
+    fields = 0
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in NAME_FIELDS:
+            known = ", ".join(NAME_FIELDS)
+            raise ValueError(
+                f"unknown field {{{name}}}; use {known}"
+                if name
+                else f"empty field {{}}; use {known}"
+            )
+        if conversion:
+            raise ValueError(f"{{{name}!{conversion}}}: conversions are not allowed")
+        if spec and "{" in spec:
+            raise ValueError(f"{{{name}}}: nested fields are not allowed in a format spec")
+        fields += 1
+    if not fields:
+        raise ValueError("uses no field: every note would get the same name; add {title}")
+    try:
+        template.format_map(_SAMPLE)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"cannot be formatted: {exc}") from None
+
+
+def name_fields(note: Note, *, now: dt.datetime | None = None) -> dict[str, object]:
+    """Return the values a file-name template can use for ``note``.
+
+    ``created`` and ``captured`` fall back to each other, then to ``now``.
+    """
+    when = note.created or note.captured or now or dt.datetime.now().replace(microsecond=0)
+    return {
+        "title": note.title,
+        "created": when,
+        "captured": note.captured or when,
+        "category": note.category,
+        "type": note.type,
+        "capture_id": note.capture_id,
+    }
+
+
+def format_name(template: str, fields: Mapping[str, object]) -> str:
+    """Return the file-name stem ``template`` makes from ``fields``, cleaned (no extension).
+
+    >>> import datetime as dt
+    >>> format_name("{created:%Y-%m-%d} {title}", {"created": dt.date(2025, 9, 18), "title": "A/B?"})
+    '2025-09-18 A-B'
+    """
+    return clean_file_stem(template.format_map(fields))

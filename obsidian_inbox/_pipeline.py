@@ -19,7 +19,7 @@ from typing import Protocol
 
 import attrs
 
-from ._config import Settings
+from ._config import Settings, load_settings
 from ._errors import (
     InboxParseError,
     NoteConflictError,
@@ -30,6 +30,7 @@ from ._errors import (
 from ._inbox import parse_inbox_file
 from ._index import VaultIndex
 from ._note import Note
+from ._preview import note_diff
 from ._report import Outcome, Report, Status
 from ._vault import Vault, now
 
@@ -89,9 +90,26 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _settled(
-    paths: list[Path], settle: float, stop: threading.Event
-) -> tuple[list[Path], list[Path]]:
+class _Flag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class _Halt:
+    """Tells the run to stop: when ``stop`` is set, or once the time budget is spent."""
+
+    def __init__(self, stop: threading.Event, max_seconds: float) -> None:
+        self.stop = stop
+        self.max_seconds = max_seconds
+        self.deadline = time.monotonic() + max_seconds if max_seconds > 0 else None
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def is_set(self) -> bool:
+        return self.stop.is_set() or self.out_of_time()
+
+
+def _settled(paths: list[Path], settle: float, stop: _Flag) -> tuple[list[Path], list[Path]]:
     """Split ``paths`` into settled files and files still being written.
 
     A file changed within the last ``settle`` seconds is watched until it has not changed
@@ -181,7 +199,7 @@ def process_inbox(
     settings: Settings | None = None,
     enricher: Enricher | None = None,
     linker: Linker | None = None,
-    concurrency: int = 8,
+    concurrency: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
 ) -> Report:
@@ -192,24 +210,33 @@ def process_inbox(
         inbox: The inbox folder; default: ``settings.inbox`` inside the vault.
         offline: Fetch nothing; notes are made from the captures alone.
         dry_run: Change nothing on disk; report what would happen.
-        settings: Folders and limits (defaults: :class:`Settings`).
+        settings: Folders and limits; default: the vault's ``.obsidian-inbox.toml``
+            (see :func:`load_settings`), or the defaults of :class:`Settings`.
         enricher: What enriches notes (fetching, classifying, summarising); the default
             does nothing when ``offline``.
         linker: What links notes to the vault's notes.
-        concurrency: How many captures are enriched at once.
+        concurrency: How many captures are enriched at once; default:
+            ``settings.concurrency``.
         on_progress: Called with (done, total) as captures are handled.
-        stop: Set it (e.g. from a signal handler) to stop after the current capture.
+        stop: Set it (e.g. from a signal handler) to stop after the current capture; the
+            captures not handled are reported as ``skipped`` and stay in the inbox.
 
     Returns:
-        The report: one outcome per capture.
+        The report: one outcome per capture. When ``settings.max_seconds`` runs out,
+        the run stops after the current capture and ``Report.out_of_time`` is set.
 
     Raises:
         VaultError: The vault or inbox folder does not exist or cannot be written.
         VaultLockedError: Another run is processing this vault.
+        ConfigError: The vault's configuration file is wrong.
     """
-    settings = settings or Settings()
     stop = stop or threading.Event()
     opened = vault if isinstance(vault, Vault) else Vault(vault, read_only=dry_run)
+    if settings is None:
+        settings = load_settings(opened.path)
+    halt = _Halt(stop, settings.max_seconds)
+    if concurrency is None:
+        concurrency = settings.concurrency
     inbox_dir = opened.path / Path(inbox if inbox is not None else settings.inbox).expanduser()
     if not inbox_dir.is_dir():
         raise VaultError(
@@ -228,6 +255,7 @@ def process_inbox(
         on_progress=on_progress,
     )
     interrupted = False
+    captures: list[Path] = []
     try:
         opened.lock(timeout=settings.lock_timeout)
         skip = tuple(
@@ -236,11 +264,13 @@ def process_inbox(
         opened.scan(skip=skip)
         captures = list_captures(inbox_dir, settings.capture_glob)
         run.total = len(captures)
-        ready, changing = _settled(captures, settings.settle_seconds, stop)
-        for path in changing:
-            run.record(path, "skipped", reason="still being written; it will be processed next run")
-        _process(run, ready, offline=offline, concurrency=concurrency, stop=stop)
-        interrupted = stop.is_set() and len(run.outcomes) < len(captures)
+        ready, changing = _settled(captures, settings.settle_seconds, halt)
+        if not halt.is_set():
+            for path in changing:
+                run.record(
+                    path, "skipped", reason="still being written; it will be processed next run"
+                )
+        _process(run, ready, offline=offline, concurrency=concurrency, stop=halt)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -248,12 +278,26 @@ def process_inbox(
             opened.close()
         else:
             opened.unlock()
+    handled = {outcome.capture for outcome in run.outcomes}
+    left = [path for path in captures if run.label(path) not in handled]
+    interrupted = interrupted or (stop.is_set() and bool(left))
+    out_of_time = not interrupted and bool(left) and halt.out_of_time()
+    for path in left:
+        if out_of_time:
+            reason = (
+                f"the run's time budget ({settings.max_seconds:g} s) ran out first; "
+                "it stays in the inbox for the next run"
+            )
+        else:
+            reason = "the run was stopped first; it stays in the inbox for the next run"
+        run.record(path, "skipped", reason=reason)
     return Report(
         vault=opened.path,
         inbox=inbox_dir,
         outcomes=tuple(run.outcomes),
         dry_run=dry_run,
         interrupted=interrupted,
+        out_of_time=out_of_time,
     )
 
 
@@ -298,6 +342,8 @@ class _Written:
     note: str
     reason: str = ""
     created: bool = False
+    preview: str | None = None
+    diff: str | None = None
 
 
 def _process(
@@ -306,12 +352,14 @@ def _process(
     *,
     offline: bool,
     concurrency: int,
-    stop: threading.Event,
+    stop: _Flag,
 ) -> None:
     vocabulary = list(run.vault.index.tag_vocabulary())
     to_enrich: list[_Parsed] = []
     known_already: list[_Written] = []
     for parsed in _parse_all(run, captures):
+        if stop.is_set():
+            break
         known = _known_note(run.vault.index, parsed.note)
         if known is not None and not _may_improve(run, known[0]):
             known_already.append(_known(run, parsed, *known))
@@ -334,8 +382,8 @@ def _process(
             with contextlib.ExitStack() as batch:
                 batch.enter_context(run.vault.batch())
                 for parsed, future in zip(to_enrich, futures, strict=True):
-                    if stop.is_set():
-                        break
+                    if not _finished(future, stop):
+                        break  # stopped: what is still being fetched is left for next time
                     try:
                         enrichment = future.result()
                     except _Stopped:
@@ -352,6 +400,8 @@ def _process(
                     done = _write(run, parsed, enrichment)
                     if done is not None:
                         written.append(done)
+                    if stop.is_set():
+                        break  # the current capture is finished; the rest wait for next time
                     if len(written) >= _BATCH:
                         batch.close()  # the notes are durable now
                         _file_away(run, written)
@@ -365,6 +415,20 @@ def _process(
 
 class _Stopped(Exception):
     """Raised inside workers once the run is asked to stop."""
+
+
+def _finished(future: concurrent.futures.Future[Enrichment], stop: _Flag) -> bool:
+    """Wait for ``future``; return False if the run is stopped before it is done."""
+    while True:
+        try:
+            future.exception(timeout=0.05)
+        except concurrent.futures.TimeoutError:
+            if stop.is_set():
+                return False
+            continue
+        except concurrent.futures.CancelledError:
+            return False
+        return True
 
 
 def _may_improve(run: _Run, path: str) -> bool:
@@ -425,7 +489,15 @@ def _file_away(run: _Run, written: list[_Written]) -> None:
                 continue
             if not run.dry_run:
                 run.vault._store.clear_attempts(item.parsed.note.capture_id)
-            run.record(capture, item.status, note=item.note, archived=archived, reason=item.reason)
+            run.record(
+                capture,
+                item.status,
+                note=item.note,
+                archived=archived,
+                reason=item.reason,
+                preview=item.preview,
+                diff=item.diff,
+            )
 
 
 def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | None:
@@ -453,16 +525,20 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         )
 
     known = _known_note(run.vault.index, note)
+    final = attrs.evolve(note, modified=now())
+    before: str | None = None
     try:
         if known is not None:
             path, kind = known
             if kind == "same-url" and not _may_improve(run, path):
                 return _known(run, parsed, path, kind)
-            result = run.vault.write_note(attrs.evolve(note, modified=now()), path, replace=True)
+            before = _read_text(run.vault.path / path) if run.dry_run else None
+            result = run.vault.write_note(final, path, replace=True)
             status: Status = "updated" if kind == "same-url" else "created"
         else:
-            path = run.vault.new_note_path(note, run.settings.notes_folder)
-            result = run.vault.write_note(attrs.evolve(note, modified=now()), path)
+            folder = run.settings.folder_for(note.category)
+            path = run.vault.new_note_path(note, folder, template=run.settings.file_name)
+            result = run.vault.write_note(final, path)
             status = "created"
     except NoteConflictError as exc:
         run.record(
@@ -474,6 +550,23 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         return None
     if note.status == "partial":
         status = "partial"
+    preview = diff = None
+    if run.dry_run:  # show what would be written, or how an existing note would change
+        preview = run.vault.render(final).decode("utf-8")
+        diff = note_diff(before, preview, result.path) if before is not None else None
     return _Written(
-        parsed, status, result.path, reason=note.status_reason, created=result.action == "created"
+        parsed,
+        status,
+        result.path,
+        reason=note.status_reason,
+        created=result.action == "created",
+        preview=preview,
+        diff=diff,
     )
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None

@@ -56,6 +56,8 @@ class Outcome:
         reason: Why, for anything but a plain success.
         error: The type of the error behind a failure.
         archived: Where the capture was filed, if it was.
+        preview: In a dry run, the note that would be written.
+        diff: In a dry run that would update a note, a unified diff against it.
     """
 
     capture: str
@@ -64,6 +66,8 @@ class Outcome:
     reason: str = ""
     error: str = ""
     archived: str | None = None
+    preview: str | None = attrs.field(default=None, repr=False)
+    diff: str | None = attrs.field(default=None, repr=False)
 
     @property
     def needs_attention(self) -> bool:
@@ -79,6 +83,8 @@ class Outcome:
             "reason": self.reason or None,
             "error": self.error or None,
             "archived": self.archived,
+            "preview": self.preview,
+            "diff": self.diff,
         }
 
 
@@ -91,7 +97,10 @@ class Report:
         inbox: The inbox folder.
         outcomes: One per capture, in the order they were handled.
         dry_run: Nothing was written.
-        interrupted: The run was stopped before it handled every capture.
+        interrupted: The run was stopped (e.g. by Ctrl-C or SIGTERM) before it handled
+            every capture; the others are ``skipped`` and stay in the inbox.
+        out_of_time: The run's time budget (``Settings.max_seconds``) ran out before it
+            handled every capture; the others are ``skipped`` and stay in the inbox.
     """
 
     vault: Path
@@ -99,6 +108,7 @@ class Report:
     outcomes: tuple[Outcome, ...] = ()
     dry_run: bool = False
     interrupted: bool = False
+    out_of_time: bool = False
 
     def __len__(self) -> int:
         return len(self.outcomes)
@@ -136,6 +146,8 @@ class Report:
         )
         if self.interrupted:
             text += ", interrupted"
+        if self.out_of_time:
+            text += ", out of time"
         if self.dry_run:
             text += " (dry run: nothing changed)"
         return f"inbox: {text}"
@@ -152,22 +164,36 @@ class Report:
             "inbox": str(self.inbox),
             "dry_run": self.dry_run,
             "interrupted": self.interrupted,
+            "out_of_time": self.out_of_time,
             "summary": self.summary(),
             "counts": dict(self.counts()),
             "captures": [outcome.to_dict() for outcome in self.outcomes],
         }
 
     def _repr_html_(self) -> str:
-        """Show the report in Jupyter as a table of outcomes."""
-        rows = "".join(
-            "<tr>"
-            f"<td>{html.escape(o.capture)}</td><td>{o.status}</td>"
-            f"<td>{html.escape(o.note or '')}</td><td>{html.escape(o.reason)}</td>"
-            "</tr>"
-            for o in self.outcomes
-        )
+        """Show the report in Jupyter: the summary, then a table of outcomes.
+
+        In a dry run, each note that would be written (or its diff) is folded under
+        its row.
+        """
+        rows = []
+        for o in self.outcomes:
+            detail = o.diff or o.preview
+            folded = (
+                f"<details><summary>{'diff' if o.diff else 'note'}</summary>"
+                f"<pre>{html.escape(detail)}</pre></details>"
+                if detail
+                else ""
+            )
+            rows.append(
+                "<tr>"
+                f"<td>{html.escape(o.capture)}</td><td>{html.escape(o.status)}</td>"
+                f"<td>{html.escape(o.note or '')}</td>"
+                f"<td>{html.escape(o.reason)}{folded}</td>"
+                "</tr>"
+            )
         return (
             f"<p><b>{html.escape(self.summary())}</b></p>"
-            "<table><thead><tr><th>capture</th><th>outcome</th><th>note</th><th>reason</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            "<table><thead><tr><th>capture</th><th>outcome</th><th>note</th><th>reason</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )

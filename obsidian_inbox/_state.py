@@ -89,7 +89,13 @@ class State:
         if path is None:
             self._db = sqlite3.connect(":memory:", check_same_thread=False)
         elif read_only:
-            uri = path.resolve().as_uri() + "?mode=ro"
+            # A read-only connection to a WAL database creates (and leaves) the -wal and -shm
+            # files. When no -wal file exists (the last writer closed cleanly), open it as
+            # immutable: SQLite then reads the one file and creates nothing, so a dry run
+            # leaves the state folder byte-for-byte as it was.
+            wal = path.with_name(path.name + "-wal")
+            immutable = "" if wal.exists() else "&immutable=1"
+            uri = path.resolve().as_uri() + "?mode=ro" + immutable
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ import filelock
 
 from ._errors import NoteConflictError, NoteFormatError, VaultError, VaultLockedError
 from ._index import TEMP_SUFFIX, NoteInfo, ScanResult, VaultIndex, scan_vault
-from ._naming import note_file_name
+from ._naming import DEFAULT_NAME_TEMPLATE, format_name, name_fields, note_file_name
 from ._note import Note
 from ._render import parse_note, render_note, verify_rendered
 from ._state import State
@@ -305,8 +305,16 @@ class Vault:
         self._folders[relative] = folder
         return folder
 
-    def new_note_path(self, note: Note, folder: str) -> str:
-        """Return a free vault-relative path for a new note titled like ``note``."""
+    def new_note_path(
+        self, note: Note, folder: str, *, template: str = DEFAULT_NAME_TEMPLATE
+    ) -> str:
+        """Return a free vault-relative path for a new note titled like ``note``.
+
+        Args:
+            note: The note.
+            folder: The vault-relative folder.
+            template: The file name's template (see :attr:`Settings.file_name`).
+        """
         base = self.folder(folder)
         prefix = f"{base.relative_to(self.path).as_posix()}/" if base != self.path else ""
         base_name = str(base)
@@ -316,8 +324,13 @@ class Vault:
                 os.path.join(base_name, name)  # noqa: PTH118 - a str join: this runs for every candidate name
             )
 
-        key = prefix + note.title.casefold()
-        name = note_file_name(note.title, exists=taken, first=self._next_number.get(key, 1))
+        stem = (
+            note.title
+            if template == DEFAULT_NAME_TEMPLATE
+            else format_name(template, name_fields(note))
+        )
+        key = prefix + stem.casefold()
+        name = note_file_name(stem, exists=taken, first=self._next_number.get(key, 1))
         number = name.rsplit(" (", 1)[-1].removesuffix(".md").rstrip(")")
         self._next_number[key] = int(number) if number.isdigit() else 1
         return prefix + name

@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX"),
 ]
 
-CAPTURES = 800
+CAPTURES = 2000
 KILLS = 10
 
 
@@ -83,7 +83,7 @@ def test_sigkill_at_random_moments_loses_nothing(vault: Path) -> None:
         if kills == KILLS or not list((vault / "Inbox").glob("*.txt")):
             break
         process = _run(vault)
-        time.sleep(rng.uniform(0.2, 1.5))  # from start-up to well into the writes
+        time.sleep(rng.uniform(0.2, 1.2))  # from start-up to well into the writes
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

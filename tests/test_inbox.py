@@ -151,8 +151,8 @@ def test_capture_with_unusable_link_is_partial_with_a_reason(name: str, reason: 
 @pytest.mark.parametrize(
     ("data", "title"),
     [
-        ("Caf\u00e9 au lait #drinks\n".encode("utf-8-sig"), "Café au lait"),
-        ("Caf\u00e9 au lait #drinks\n".encode("utf-16"), "Café au lait"),
+        ("Caf\u00e9 au lait #drinks\n".encode("utf-8-sig"), "Café au lait drinks"),
+        ("Caf\u00e9 au lait. #drinks\n".encode("utf-16"), "Café au lait"),
         (codecs.BOM_UTF16_BE + "Caf\u00e9 au lait\n".encode("utf-16-be"), "Café au lait"),
         ("Caf\u00e9 \u201cau\u201d lait\r\n".encode("cp1252"), "Café “au” lait"),
         (b"Line one\r\nLine two\r\n", "Line one"),

@@ -315,8 +315,12 @@ def test_stop_event_ends_the_run_between_captures(vault: Path, capture: Capture)
         stop=stop,
     )
     assert report.interrupted
-    assert len(report) < 5
-    assert len(list((vault / "Inbox").glob("*.txt"))) == 5 - len(report.created)
+    assert len(report) == 5
+    assert 1 <= len(report.created) < 5
+    left = report.with_status("skipped")
+    assert len(left) == 5 - len(report.created)
+    assert all("stopped first" in outcome.reason for outcome in left)
+    assert len(list((vault / "Inbox").glob("*.txt"))) == len(left)
     assert report.summary().endswith(", interrupted")
 
 
@@ -343,6 +347,8 @@ def test_report_as_data_and_html(vault: Path, capture: Capture) -> None:
             "reason": None,
             "error": None,
             "archived": "Inbox/processed/20250101_000000_note_a.txt",
+            "preview": None,
+            "diff": None,
         }
     ]
     assert "<td>created</td>" in report._repr_html_()
