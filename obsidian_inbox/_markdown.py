@@ -231,7 +231,12 @@ def normalize_markdown(text: str) -> str:
         cached = _cache.get(text)
     if cached is not None:
         return cached
-    result = _normalize(text)
+    # A body read back from a note differs from its canonical form by the blank lines
+    # around it, which _normalize strips first: look the stripped text up too.
+    stripped = clean_text(text).strip("\n")
+    with _cache_lock:
+        cached = _cache.get(stripped)
+    result = cached if cached is not None else _normalize(stripped)
     with _cache_lock:
         if len(_cache) >= _CACHE_LIMIT:
             _cache.clear()
