@@ -17,6 +17,7 @@ from ._errors import (
     VaultError,
     VaultLockedError,
 )
+from ._fetch import Fetcher, FetchResult
 from ._inbox import parse_inbox_file
 from ._index import NoteInfo, VaultIndex
 from ._note import Note, Source
@@ -33,6 +34,8 @@ __all__ = [
     "ExtractionError",
     "FeedError",
     "FetchError",
+    "FetchResult",
+    "Fetcher",
     "InboxParseError",
     "Linker",
     "Note",
