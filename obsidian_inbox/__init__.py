@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._classify import DEFAULT_CATEGORY_RULES, CategoryRule
 from ._config import Settings
 from ._errors import (
     CapturesFailedError,
@@ -24,11 +25,15 @@ from ._note import Note, Source
 from ._pipeline import Enricher, Enrichment, Linker, process_inbox
 from ._render import parse_note, render_note
 from ._report import Outcome, Report
+from ._summary import DefaultSummarizer, LLMSummarizer, Summarizer, Summary
 from ._vault import Vault, WriteResult
 
 __all__ = [
+    "DEFAULT_CATEGORY_RULES",
     "CapturesFailedError",
+    "CategoryRule",
     "ConfigError",
+    "DefaultSummarizer",
     "Enricher",
     "Enrichment",
     "ExtractionError",
@@ -37,6 +42,7 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "InboxParseError",
+    "LLMSummarizer",
     "Linker",
     "Note",
     "NoteConflictError",
@@ -48,6 +54,8 @@ __all__ = [
     "Report",
     "Settings",
     "Source",
+    "Summarizer",
+    "Summary",
     "Vault",
     "VaultError",
     "VaultIndex",

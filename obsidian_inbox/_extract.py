@@ -222,19 +222,18 @@ def _safe_markdown(markdown: str) -> str:
     return _escape_raw_html(_BAD_LINK.sub(r"\1", markdown))
 
 
-def clean_description(text: str) -> str:
+def clean_description(text: str, *, html: bool = True) -> str:
     """Return a description as one line of plain text, without feed boilerplate.
 
-    Tags are dropped, entities decoded, and a trailing "The post … appeared first on …"
-    removed.
+    A trailing "The post … appeared first on …" is removed; when ``html``, tags are
+    dropped and entities decoded first.
 
     >>> clean_description("<p>Great read&#8230;</p><p>The post <a href='x'>T</a> appeared first on <a href='y'>S</a>.</p>")
     'Great read…'
     """
-    if "<" in text:
-        text = _text_of_html(text, separator=" ")
-    text = _unescape(text)
-    return one_line(_BOILERPLATE.sub("", text))
+    if html:
+        text = _unescape(_text_of_html(text, separator=" ") if "<" in text else text)
+    return one_line(_BOILERPLATE.sub("", one_line(text)))
 
 
 def _unescape(text: str) -> str:
@@ -635,7 +634,7 @@ def extract_article(page: str, *, url: str | None = None) -> Article:
         *(getattr(document, "tags", None) or ()),
     ]
     tags: list[str] = []
-    for tag in [*page_tags, *(one_line(str(c)) for c in categories)]:
+    for tag in [*page_tags, *(one_line(part) for c in categories for part in str(c).split(","))]:
         if tag and tag.casefold() not in {t.casefold() for t in tags}:
             tags.append(tag)
     canonical = field("url")
@@ -785,8 +784,9 @@ def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None 
     if parsed.get("bozo"):
         problem = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"
     if not parsed.get("version") and not parsed.get("entries"):
-        what = "an HTML page" if re.search(rb"<html\b", body[:2048], re.IGNORECASE) else "no feed"
-        raise FeedError(url, f"not a feed ({what}{'; ' + problem if problem else ''})")
+        if re.search(rb"<html\b", body[:2048], re.IGNORECASE):
+            raise FeedError(url, "not a feed (an HTML page)")
+        raise FeedError(url, f"not a feed ({problem or 'no entries'})")
     feed = parsed.get("feed", {})
     return Feed(
         title=_text_field(feed.get("title_detail"), feed.get("title")),

@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import email.utils
 import hashlib
-import http
 import json
 import logging
 import os
@@ -630,10 +629,8 @@ class Fetcher:
         status = response.status_code
         if 200 <= status < 300:
             return
-        try:  # the standard phrase: servers send odd ones ("NOT FOUND"), HTTP/2 none
-            phrase = http.HTTPStatus(status).phrase
-        except ValueError:
-            phrase = response.reason_phrase
+        # The standard phrase: servers send odd ones ("NOT FOUND"), HTTP/2 none.
+        phrase = httpx.codes.get_reason_phrase(status) or response.reason_phrase
         reason = f"{status} {phrase}".strip()
         if redirected:
             reason += f" at {response.url}"
