@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._classify import DEFAULT_CATEGORY_RULES, CategoryRule
 from ._config import Settings
+from ._enrich import WebEnricher
 from ._errors import (
     CapturesFailedError,
     ConfigError,
@@ -60,6 +61,7 @@ __all__ = [
     "VaultError",
     "VaultIndex",
     "VaultLockedError",
+    "WebEnricher",
     "WriteResult",
     "parse_inbox_file",
     "parse_note",

@@ -22,10 +22,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ._enrich import WebEnricher
 from ._errors import ObsidianInboxError, VaultError, VaultLockedError
+from ._fetch import Fetcher
 from ._inbox import parse_inbox_file
 from ._pipeline import process_inbox
 from ._report import Report
+from ._summary import LLMSummarizer
 from ._vault import find_vault
 
 __all__ = ["EXIT_ATTENTION", "EXIT_INTERRUPTED", "EXIT_LOCKED", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -130,8 +133,30 @@ def _print_report(report: Report, out: Console, err: Console) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="The inbox folder (default: Inbox/ in the vault).",
 )
-@click.option("--offline", is_flag=True, help="Fetch nothing; make notes from the captures alone.")
+@click.option(
+    "--offline", is_flag=True, help="Fetch nothing; use the HTTP cache and the captures alone."
+)
 @click.option("--dry-run", is_flag=True, help="Change nothing on disk; show what would happen.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the HTTP cache.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="How many captures are fetched at once.",
+)
+@click.option(
+    "--llm-url",
+    envvar="OBSIDIAN_INBOX_LLM_URL",
+    metavar="URL",
+    help="Summarise with a local LLM at this OpenAI-compatible API, e.g. http://localhost:11434/v1.",
+)
+@click.option(
+    "--llm-model",
+    envvar="OBSIDIAN_INBOX_LLM_MODEL",
+    metavar="NAME",
+    help="The model --llm-url serves, e.g. llama3.2.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv: more).")
 def process(
@@ -139,18 +164,42 @@ def process(
     inbox: Path | None,
     offline: bool,
     dry_run: bool,
+    no_cache: bool,
+    concurrency: int,
+    llm_url: str | None,
+    llm_model: str | None,
     as_json: bool,
     verbose: int,
 ) -> None:
     """Process the captures in VAULT's inbox (default: the vault around the working directory)."""
+    if bool(llm_url) != bool(llm_model):
+        raise click.UsageError("--llm-url and --llm-model go together")
     out, err = _consoles()
     _setup_logging(verbose, err)
     vault = _resolve_vault(vault, err)
     stop = threading.Event()
     try:
-        with _progress(err) as update:
+        with _progress(err) as update, contextlib.ExitStack() as stack:
+            enricher = None
+            if no_cache or llm_url:
+                fetcher = stack.enter_context(
+                    Fetcher(offline=offline, cache=not (no_cache or dry_run))
+                )
+                summarizer = (
+                    stack.enter_context(LLMSummarizer(llm_url, llm_model))
+                    if llm_url and llm_model
+                    else None
+                )
+                enricher = WebEnricher(fetcher=fetcher, summarizer=summarizer)
             report = process_inbox(
-                vault, inbox=inbox, offline=offline, dry_run=dry_run, on_progress=update, stop=stop
+                vault,
+                inbox=inbox,
+                offline=offline,
+                dry_run=dry_run,
+                enricher=enricher,
+                concurrency=concurrency,
+                on_progress=update,
+                stop=stop,
             )
     except VaultLockedError as exc:
         _fail(err, str(exc), EXIT_LOCKED)

@@ -176,11 +176,15 @@ def process_inbox(
     Args:
         vault: The vault's folder (or an open :class:`Vault`).
         inbox: The inbox folder; default: ``settings.inbox`` inside the vault.
-        offline: Fetch nothing; notes are made from the captures alone.
-        dry_run: Change nothing on disk; report what would happen.
+        offline: Fetch nothing: the default enricher serves pages and feeds from the
+            HTTP cache alone (what is not cached is left as the capture has it); an
+            enricher given explicitly is not called, unless it is a
+            :class:`~obsidian_inbox.WebEnricher` made with ``offline=True``.
+        dry_run: Change nothing on disk; report what would happen (the default enricher
+            fetches without reading or writing the HTTP cache).
         settings: Folders and limits (defaults: :class:`Settings`).
-        enricher: What enriches notes (fetching, classifying, summarising); the default
-            does nothing when ``offline``.
+        enricher: What enriches notes (fetching, classifying, summarising); default: a
+            :class:`~obsidian_inbox.WebEnricher`, closed at the end of the run.
         linker: What links notes to the vault's notes.
         concurrency: How many captures are enriched at once.
         on_progress: Called with (done, total) as captures are handled.
@@ -203,13 +207,20 @@ def process_inbox(
         )
     inbox_dir = inbox_dir.resolve()
     archive_dir = inbox_dir / Path(settings.archive).expanduser()
+    from ._enrich import WebEnricher  # which imports this module
+    from ._fetch import Fetcher
+
+    owned = None
+    if enricher is None:
+        owned = enricher = WebEnricher(fetcher=Fetcher(offline=offline, cache=not dry_run))
+    enrich = not offline or (isinstance(enricher, WebEnricher) and enricher.offline)
     run = _Run(
         vault=opened,
         inbox=inbox_dir,
         archive=archive_dir,
         settings=settings,
         dry_run=dry_run,
-        enricher=enricher or _no_enrichment,
+        enricher=enricher,
         linker=linker or _no_linking,
         on_progress=on_progress,
     )
@@ -225,11 +236,13 @@ def process_inbox(
         ready, changing = _settled(captures, settings.settle_seconds, stop)
         for path in changing:
             run.record(path, "skipped", reason="still being written; it will be processed next run")
-        _process(run, ready, offline=offline, concurrency=concurrency, stop=stop)
+        _process(run, ready, enrich=enrich, concurrency=concurrency, stop=stop)
         interrupted = stop.is_set() and len(run.outcomes) < len(captures)
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        if owned is not None:
+            owned.close()
         if not isinstance(vault, Vault):
             opened.close()
         else:
@@ -272,7 +285,7 @@ def _process(
     run: _Run,
     captures: list[Path],
     *,
-    offline: bool,
+    enrich: bool,
     concurrency: int,
     stop: threading.Event,
 ) -> None:
@@ -285,16 +298,16 @@ def _process(
             continue
         to_enrich.append(parsed)
 
-    def enrich(parsed: _Parsed) -> Enrichment:
+    def enrich_one(parsed: _Parsed) -> Enrichment:
         if stop.is_set():
             raise _Stopped
-        if offline:
+        if not enrich:
             return _no_enrichment(parsed.note)
         return run.enricher(parsed.note, vocabulary=vocabulary)
 
-    workers = 1 if offline or concurrency <= 1 else concurrency
+    workers = 1 if not enrich or concurrency <= 1 else concurrency
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(enrich, parsed) for parsed in to_enrich]
+        futures = [pool.submit(enrich_one, parsed) for parsed in to_enrich]
         try:
             for parsed, future in zip(to_enrich, futures, strict=True):
                 if stop.is_set():
