@@ -775,9 +775,12 @@ def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None 
     Raises:
         FeedError: The bytes are not a feed (an HTML page, broken XML with no entries).
     """
+    # Without a Content-Type, feedparser would assume ISO-8859-1 for a feed that declares no
+    # encoding (RFC 3023); application/xml lets it read the XML declaration and BOM.
     response_headers = {
         "content-location": url,
-        **{k.lower(): v for k, v in (headers or {}).items()},
+        "content-type": "application/xml",
+        **{key.lower(): value for key, value in (headers or {}).items()},
     }
     parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     problem = ""
@@ -807,7 +810,8 @@ def find_item(feed: Feed, *, link: str = "", title: str = "") -> FeedItem | None
     if link and is_web_url(link):
         wanted = canonical_url(link)
         for item in feed.items:
-            if any(canonical_url(u) == wanted for u in (item.link, item.guid) if is_web_url(u)):
+            # canonical_url is cached, and leaves anything but a web URL as it is.
+            if wanted in (canonical_url(item.link), canonical_url(item.guid)):
                 return item
     key = _title_key(title)
     if key:

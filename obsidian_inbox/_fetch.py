@@ -89,12 +89,8 @@ _FEED_TYPES = frozenset(
 )
 # Types servers use for anything: look at the first bytes to tell.
 _VAGUE_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream"})
-_FEED_START = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.DOTALL
-)
-_HTML_START = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL
-)
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 
 
 def user_agent() -> str:
@@ -151,11 +147,17 @@ def _kind_of(media: str) -> ResourceKind | None:
 
 
 def _sniff(head: bytes) -> ResourceKind:
-    """Tell a body's kind from its first bytes (for vague or missing content types)."""
-    head = head.lstrip(b"\xef\xbb\xbf")
-    if _FEED_START.match(head):
+    """Tell a body's kind from its first bytes (for vague or missing content types).
+
+    Whichever comes first wins: a feed's root element (after any XML declaration,
+    processing instructions, comments or DOCTYPE) or the start of an HTML page.
+    """
+    if b"\0" in head[:512] or head.startswith(b"%PDF"):
+        return "attachment"
+    feed, page = _FEED_ROOT.search(head), _HTML_ROOT.search(head)
+    if feed and (page is None or feed.start() < page.start()):
         return "feed"
-    if _HTML_START.match(head):
+    if page:
         return "html"
     return "attachment"
 
@@ -190,8 +192,17 @@ class FetchResult:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Response headers to hand a parser (``Content-Type`` and ``Content-Location``)."""
-        content_type = self.content_type + (f"; charset={self.charset}" if self.charset else "")
+        """Response headers to hand a parser (``Content-Type`` and ``Content-Location``).
+
+        A feed served as ``text/xml`` without a charset is passed on as ``application/xml``
+        (RFC 7303): feedparser would otherwise read it as US-ASCII (RFC 3023) whatever its
+        XML declaration says.
+        """
+        content_type = self.content_type
+        if self.charset:
+            content_type += f"; charset={self.charset}"
+        elif self.kind == "feed" and content_type.startswith("text/"):
+            content_type = "application/xml"
         return {"content-type": content_type, "content-location": self.final_url}
 
     def text(self) -> str:

@@ -281,6 +281,12 @@ def test_a_huge_streamed_page_is_refused_while_streaming(
         ("application/rss+xml", b"<rss/>", "feed"),
         ("application/atom+xml; charset=utf-8", b"<feed/>", "feed"),
         ("application/xhtml+xml", b"<html/>", "html"),
+        (
+            "application/octet-stream",
+            b'<?xml version="1.0"?>\n<?xml-stylesheet href="s.xsl"?>\n<!-- hi -->\n<feed xmlns="http://www.w3.org/2005/Atom"/>',
+            "feed",
+        ),
+        ("application/octet-stream", b"plain words, neither page nor feed " * 40, "attachment"),
     ],
 )
 def test_content_types(
@@ -441,3 +447,16 @@ def test_json_is_not_a_page(httpserver: HTTPServer, fetcher: Fetcher) -> None:
         json.dumps({"a": 1}), content_type="application/json"
     )
     assert fetcher.fetch(httpserver.url_for("/api")).kind == "attachment"
+
+
+def test_a_text_xml_feed_reads_its_xml_declaration(
+    httpserver: HTTPServer, fetcher: Fetcher
+) -> None:
+    from obsidian_inbox._extract import parse_feed
+
+    body = '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Caf\u00e9</title></channel></rss>'
+    url = page(httpserver, "/feed.xml", body.encode(), content_type="text/xml")
+    result = fetcher.fetch(url)
+    assert result.kind == "feed"
+    assert result.headers == {"content-type": "application/xml", "content-location": url}
+    assert parse_feed(result.content, url=url, headers=result.headers).title == "Caf\u00e9"
