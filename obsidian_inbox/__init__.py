@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from ._classify import DEFAULT_CATEGORY_RULES, CategoryRule
 from ._config import Settings
 from ._enrich import WebEnricher
@@ -68,6 +70,9 @@ __all__ = [
     "process_inbox",
     "render_note",
 ]
+
+# The library logs, never prints: without a handler of the application's, nothing shows.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> str:
