@@ -850,3 +850,10 @@ def test_cli_no_cache_and_llm(tmp_path: Path, httpserver: HTTPServer, isolated_c
     assert written.summary == "How to bake a first loaf of bread at home."
     assert written.category == "cooking"
     assert list(isolated_cache.iterdir()) == []
+
+
+def test_a_feed_name_with_a_pipe_still_makes_a_note(tmp_path: Path) -> None:
+    # Found by the corpus tier: "craigslist SF bay area | apts/housing for rent search".
+    text = "RSS Feed: Site | Section [beta]\nSource: https://x.example/feed\nLink: https://x.example/a\n\nA\n"
+    note = parse_inbox_file(write_capture(tmp_path, "20250901_080000_rss_a.txt", text))
+    assert note.connections == ("Site - Section (beta)",)
