@@ -145,7 +145,7 @@ def _words(values: Iterable[str]) -> tuple[str, ...]:
 class CategoryRule:
     """A rule giving a note a category when its tags or words match.
 
-    A tag counts 3 (compared by :func:`tag_key`, so ``machine-learning`` matches the
+    A tag counts 3 (compared without case, spaces, ``-`` or ``_``, so ``machine-learning`` matches the
     rule tag ``Machine Learning``, and ``dev/python`` matches ``python``), a keyword
     in the title 2, a keyword elsewhere (summary, text) 1. The rule with the highest
     score of at least 2 wins; the first listed wins a tie.

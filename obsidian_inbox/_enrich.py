@@ -225,7 +225,7 @@ class WebEnricher:
                 work.problems[-1] += "; the text is the feed item's"
 
         title = note.title
-        if _title_was_guessed(note):
+        if len(pages) == 1 and _title_was_guessed(note):  # one page: its title is the note's
             better = next((a.title for a in articles if a.title), "") or (
                 item.title if item else ""
             )

@@ -33,6 +33,7 @@ import logging
 import os
 import random
 import re
+import sqlite3
 import threading
 import time
 import urllib.parse
@@ -57,7 +58,7 @@ __all__ = [
     "NotCachedError",
     "ResourceKind",
     "default_cache_dir",
-    "user_agent",
+    "default_user_agent",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
 _HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 
 
-def user_agent() -> str:
+def default_user_agent() -> str:
     """Return the User-Agent sent with every request: the project, its version and URL."""
     from importlib.metadata import PackageNotFoundError, version
 
@@ -304,7 +305,9 @@ class _Cache:
 
     The storage is used directly rather than through ``hishel``'s transport so that an
     entry holds the end of a redirect chain under the URL the capture named, which is
-    what a later run (or an offline run) asks for.
+    what a later run (or an offline run) asks for. A cache that cannot be used (a folder
+    that cannot be written, a database from something else) is logged and then left
+    alone: fetching goes on without it.
     """
 
     def __init__(self, path: Path, *, ttl: float | None, max_bytes: int) -> None:
@@ -312,19 +315,32 @@ class _Cache:
         self._storage = hishel.SqliteStorage(
             database_path=path, default_ttl=ttl, max_stream_size=max_bytes
         )
+        self._broken = False
 
     @staticmethod
     def _key(url: str) -> str:
         return hashlib.sha256(f"obsidian-inbox GET {canonical_url(url)}".encode()).hexdigest()
 
+    def _failed(self, action: str, exc: Exception) -> None:
+        if not self._broken:
+            logger.warning(
+                "HTTP cache %s: cannot %s (%s); going on without it", self.path, action, exc
+            )
+        self._broken = True
+
     def get(self, url: str) -> FetchResult | None:
-        for entry in self._storage.get_entries(self._key(url)):
-            headers = entry.response.headers
+        if self._broken:
+            return None
+        try:
+            entries = self._storage.get_entries(self._key(url))
+        except (RuntimeError, OSError, sqlite3.Error) as exc:
+            self._failed("read", exc)
+            return None
+        for entry in entries:
             try:
-                meta = json.loads(headers["x-obsidian-inbox"])
+                meta = json.loads(entry.response.headers["x-obsidian-inbox"])
                 stream = entry.response.stream
                 assert isinstance(stream, Iterator)
-                content = b"".join(stream)
                 return FetchResult(
                     url=url,
                     final_url=meta["final_url"],
@@ -332,7 +348,7 @@ class _Cache:
                     kind=meta["kind"],
                     content_type=meta["content_type"],
                     charset=meta["charset"],
-                    content=content,
+                    content=b"".join(stream),
                     fetched_at=dt.datetime.fromisoformat(meta["fetched_at"]),
                     from_cache=True,
                     redirects=tuple(meta["redirects"]),
@@ -342,7 +358,9 @@ class _Cache:
                 self._storage.remove_entry(entry.id)
         return None
 
-    def put(self, result: FetchResult) -> None:
+    def put(self, result: FetchResult, *, replace: bool = False) -> None:
+        if self._broken:
+            return
         meta = {
             "final_url": result.final_url,
             "kind": result.kind,
@@ -351,23 +369,25 @@ class _Cache:
             "fetched_at": result.fetched_at.isoformat(),
             "redirects": list(result.redirects),
         }
-        entry = self._storage.create_entry(
-            hishel.Request(method="GET", url=result.url),
-            hishel.Response(
-                status_code=result.status,
-                headers=hishel.Headers({"x-obsidian-inbox": json.dumps(meta)}),
-                stream=iter([result.content]),
-            ),
-            self._key(result.url),
-        )
-        stream = entry.response.stream
-        assert isinstance(stream, Iterator)
-        for _ in stream:  # the storage saves the body as it is read
-            pass
-
-    def remove(self, url: str) -> None:
-        for entry in self._storage.get_entries(self._key(url)):
-            self._storage.remove_entry(entry.id)
+        try:
+            if replace:
+                for old in self._storage.get_entries(self._key(result.url)):
+                    self._storage.remove_entry(old.id)
+            entry = self._storage.create_entry(
+                hishel.Request(method="GET", url=result.url),
+                hishel.Response(
+                    status_code=result.status,
+                    headers=hishel.Headers({"x-obsidian-inbox": json.dumps(meta)}),
+                    stream=iter([result.content]),
+                ),
+                self._key(result.url),
+            )
+            stream = entry.response.stream
+            assert isinstance(stream, Iterator)
+            for _ in stream:  # the storage saves the body as it is read
+                pass
+        except (RuntimeError, OSError, sqlite3.Error) as exc:
+            self._failed("write", exc)
 
     def close(self) -> None:
         self._storage.close()
@@ -391,13 +411,14 @@ class Fetcher:
         max_retry_wait: The longest wait before a retry.
         per_host: How many requests may be in flight to one host at once.
         cache: Keep responses in an on-disk cache: ``True`` for the default folder
-            (:func:`default_cache_dir`), a folder, or ``False`` for none.
+            (``$OBSIDIAN_INBOX_CACHE_DIR``, else the user cache folder), a folder, or
+            ``False`` for none.
         cache_ttl: Seconds a cached response is served before it is fetched again.
         offline: Serve from the cache only; anything else fails with
             ``"not in the cache (offline)"``.
         transport: An :class:`httpx.BaseTransport` to send requests through (tests use
             one aimed at a local server, or :class:`httpx.MockTransport`).
-        user_agent: The User-Agent header (default: :func:`user_agent`).
+        user_agent: The User-Agent header (default: ``obsidian-inbox/<version> (+<docs URL>)``).
         sleep: Called to wait before a retry (tests pass a recorder).
     """
 
@@ -438,7 +459,7 @@ class Fetcher:
         #: When this fetcher was made: cached responses older than this come from an earlier run.
         self.started_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self._client = httpx.Client(
-            headers={"User-Agent": user_agent or globals()["user_agent"](), "Accept": _ACCEPT},
+            headers={"User-Agent": user_agent or default_user_agent(), "Accept": _ACCEPT},
             timeout=self.timeout,
             follow_redirects=False,
             transport=transport,
@@ -498,9 +519,7 @@ class Fetcher:
                 raise NotCachedError(url, "not in the cache (offline)")
             result = self._fetch_with_retries(url)
             if self._cache is not None:
-                if refresh:
-                    self._cache.remove(url)
-                self._cache.put(result)
+                self._cache.put(result, replace=refresh)
             return result
 
     # --- concurrency ----------------------------------------------------------------

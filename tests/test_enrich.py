@@ -461,6 +461,7 @@ def test_several_pages_in_one_capture(
     note = enricher(
         parse_inbox_file(write_capture(tmp_path, "20250901_110000_shortcut_x.txt", text))
     ).note
+    assert note.title == "Reading list for the weekend"  # not the first page's
     assert [s.title for s in sources_of(note, "article")] == ["Page one", "Page two"]
     assert note.summary == "Links to Page one and Page two."
     assert note.status == "draft"

@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from obsidian_inbox import Fetcher, FetchError
-from obsidian_inbox._fetch import NotCachedError, default_cache_dir, user_agent
+from obsidian_inbox._fetch import NotCachedError, default_cache_dir, default_user_agent
 
 HTML = b"<!DOCTYPE html><html><head><title>Hello</title></head><body><p>Hi there.</p></body></html>"
 
@@ -49,7 +49,7 @@ def test_fetches_a_page(httpserver: HTTPServer, fetcher: Fetcher) -> None:
 def test_sends_a_user_agent_naming_the_project(httpserver: HTTPServer, fetcher: Fetcher) -> None:
     fetcher.fetch(page(httpserver, "/ua"))
     agent = httpserver.log[-1][0].headers["User-Agent"]
-    assert agent == user_agent()
+    assert agent == default_user_agent()
     assert agent.startswith("obsidian-inbox/")
     assert "(+https://" in agent
 
@@ -460,3 +460,14 @@ def test_a_text_xml_feed_reads_its_xml_declaration(
     assert result.kind == "feed"
     assert result.headers == {"content-type": "application/xml", "content-location": url}
     assert parse_feed(result.content, url=url, headers=result.headers).title == "Caf\u00e9"
+
+
+def test_an_unusable_cache_is_left_alone(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher], tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    fetcher = make_fetcher(cache=blocked)
+    url = page(httpserver, "/uncached")
+    assert fetcher.fetch(url).content == HTML
+    assert not fetcher.fetch(url).from_cache
