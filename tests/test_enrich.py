@@ -858,3 +858,48 @@ def test_a_feed_name_with_a_pipe_still_makes_a_note(tmp_path: Path) -> None:
     text = "RSS Feed: Site | Section [beta]\nSource: https://x.example/feed\nLink: https://x.example/a\n\nA\n"
     note = parse_inbox_file(write_capture(tmp_path, "20250901_080000_rss_a.txt", text))
     assert note.connections == ("Site - Section (beta)",)
+
+
+def test_a_link_to_a_feed(tmp_path: Path, httpserver: HTTPServer, enricher: WebEnricher) -> None:
+    httpserver.expect_request("/feed").respond_with_data(
+        rss(("A", "http://x.example/a")), content_type="application/rss+xml"
+    )
+    note = enricher(
+        link_capture(tmp_path, httpserver.url_for("/feed"), "Subscribe to this one.")
+    ).note
+    (feed,) = sources_of(note, "feed")
+    assert feed.title == feed.site == "Local Weekly"
+    assert note.status == "draft"
+
+
+def test_a_feed_url_that_serves_a_file(
+    tmp_path: Path, httpserver: HTTPServer, enricher: WebEnricher
+) -> None:
+    article = httpserver.url_for("/2025/09/page/")
+    httpserver.expect_request("/feed").respond_with_data(
+        b"%PDF-1.4", content_type="application/pdf"
+    )
+    httpserver.expect_request("/2025/09/page/").respond_with_data(
+        page("Page"), content_type="text/html"
+    )
+    note = enricher(rss_capture(tmp_path, httpserver.url_for("/feed"), article, "Page")).note
+    assert sources_of(note, "feed")[0].error == "not a feed (application/pdf)"
+    assert note.status == "draft"
+
+
+def test_offline_with_only_the_page_cached(
+    tmp_path: Path, httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    article = httpserver.url_for("/2025/09/cached/")
+    httpserver.expect_request("/2025/09/cached/").respond_with_data(
+        page("Cached"), content_type="text/html"
+    )
+    make_fetcher().fetch(article)
+    with WebEnricher(fetcher=make_fetcher(offline=True)) as enricher:
+        result = enricher(rss_capture(tmp_path, httpserver.url_for("/feed"), article, "Cached"))
+    (feed,) = sources_of(result.note, "feed")
+    assert feed.fetched_at is None
+    assert feed.error == ""
+    assert sources_of(result.note, "article")[0].title == "Cached"
+    assert result.note.status == "draft"
+    assert repr(enricher).startswith("WebEnricher(fetcher=Fetcher(")

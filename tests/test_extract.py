@@ -490,3 +490,30 @@ def test_plain_text() -> None:
     assert plain_text("**Bold** and [link](https://x.example) and `code`\n\n- item") == (
         "Bold and link and code\nitem"
     )
+
+
+def test_unknown_and_utf16_labels_fall_back_sensibly() -> None:
+    assert decode_html("caf\u00e9".encode(), http_charset="x-no-such-charset") == "caf\u00e9"
+    page = '<meta charset="utf-16"><p>caf\u00e9</p>'
+    assert decode_html(page.encode()) == page  # an ASCII-compatible page naming UTF-16 is UTF-8
+
+
+def test_a_page_with_no_main_text() -> None:
+    article = extract_article(article_page("<div></div>", title="Empty"), url="https://x.example/e")
+    assert article.text == ""
+    assert article.problem == "the page has no main text"
+
+
+def test_parse_date_keeps_dates_and_datetimes() -> None:
+    assert parse_date(dt.date(2025, 1, 2)) == dt.date(2025, 1, 2)
+    assert parse_date(dt.datetime(2025, 1, 2, 3, 4, 5, 678)) == dt.datetime(2025, 1, 2, 3, 4, 5)
+
+
+def test_an_item_without_a_link_uses_its_permalink_guid() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>Only a guid</title><guid>https://x.example/p/1</guid></item></channel></rss>"
+    )
+    (item,) = parse_feed(body, url="https://x.example/feed").items
+    assert item.link == "https://x.example/p/1"
+    assert item.published is None

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -471,3 +471,80 @@ def test_an_unusable_cache_is_left_alone(
     url = page(httpserver, "/uncached")
     assert fetcher.fetch(url).content == HTML
     assert not fetcher.fetch(url).from_cache
+
+
+def test_retry_after_as_a_date(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    import email.utils
+
+    later = email.utils.formatdate(time.time() + 5, usegmt=True)
+    httpserver.expect_ordered_request("/dated").respond_with_data(
+        "", status=503, headers={"Retry-After": later}
+    )
+    httpserver.expect_ordered_request("/dated").respond_with_data(HTML, content_type="text/html")
+    waits: list[float] = []
+    make_fetcher(retry_wait=0.1, sleep=waits.append).fetch(httpserver.url_for("/dated"))
+    assert len(waits) == 1
+    assert 3 <= waits[0] <= 5
+
+
+def test_a_broken_gzip_body(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    url = page(
+        httpserver, "/broken-gzip", b"this is not gzip at all", headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(url)
+    assert caught.value.reason.startswith("cannot decode the response")
+    assert not caught.value.transient
+
+
+def test_small_limits_are_named_in_bytes(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    url = page(httpserver, "/small", b"<p>" + b"x" * 1000)
+    with pytest.raises(
+        FetchError, match=r"response larger than 500 bytes \(Content-Length: 1,003 bytes\)"
+    ):
+        make_fetcher(max_bytes=500).fetch(url)
+
+
+def test_an_invalid_url(fetcher: Fetcher) -> None:
+    with pytest.raises(FetchError, match="not a valid URL"):
+        fetcher.fetch("http://[::1/")
+
+
+def test_the_default_cache_folder_is_the_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platformdirs
+
+    monkeypatch.delenv("OBSIDIAN_INBOX_CACHE_DIR")
+    assert default_cache_dir() == Path(platformdirs.user_cache_dir("obsidian-inbox"))
+
+
+@pytest.fixture
+def stalling_server() -> Iterator[str]:
+    """A server that sends its headers and a little of the body, then nothing more."""
+    import socket
+
+    from .conftest import _serve_socket
+
+    def handle(connection: socket.socket) -> None:
+        try:
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<html>"
+            )
+            time.sleep(30)
+        except OSError:
+            pass
+
+    yield from _serve_socket(handle)
+
+
+def test_a_server_that_stalls_mid_body_times_out(
+    stalling_server: str, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    with pytest.raises(FetchError) as caught:
+        make_fetcher(timeout=0.3, retries=0).fetch(stalling_server + "stall")
+    assert caught.value.transient
+    assert caught.value.reason == "timed out after 0.3 s waiting for data"
