@@ -19,7 +19,6 @@ import calendar
 import codecs
 import datetime as dt
 import email.utils
-import html
 import io
 import json
 import logging
@@ -37,7 +36,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from ._errors import FeedError
-from ._inbox import _BOILERPLATE, lead_sentences
+from ._inbox import _BOILERPLATE, _unescape, lead_sentences
 from ._markdown import one_line, parser
 from ._urls import canonical_url, is_web_url
 
@@ -55,6 +54,7 @@ __all__ = [
     "parse_date",
     "parse_feed",
     "plain_text",
+    "title_key",
     "word_count",
 ]
 
@@ -236,16 +236,6 @@ def clean_description(text: str, *, html: bool = True) -> str:
     return one_line(_BOILERPLATE.sub("", one_line(text)))
 
 
-def _unescape(text: str) -> str:
-    """Decode HTML entities, also doubly encoded ones (``&amp;#8217;``)."""
-    for _ in range(3):
-        decoded = html.unescape(text)
-        if decoded == text:
-            break
-        text = decoded
-    return text
-
-
 def _text_of_html(fragment: str, *, separator: str = "\n") -> str:
     try:
         root = fromstring(f"<div>{fragment}</div>")
@@ -385,7 +375,8 @@ _GENERIC_TITLES = frozenset(
 )
 
 
-def _title_key(title: str) -> str:
+def title_key(title: str) -> str:
+    """Return the form titles are compared in: words only, any case, entities decoded."""
     return " ".join(_WORD.findall(_unescape(title).casefold()))
 
 
@@ -397,8 +388,8 @@ def is_generic_title(title: str, *, site: str = "") -> bool:
     >>> is_generic_title("How to Become a Machine Learning Engineer")
     False
     """
-    key = _title_key(title)
-    return key in _GENERIC_TITLES or (bool(site) and key == _title_key(site))
+    key = title_key(title)
+    return key in _GENERIC_TITLES or (bool(site) and key == title_key(site))
 
 
 _CHALLENGE = re.compile(
@@ -530,7 +521,7 @@ _CHIP_LINE = re.compile(
 def _tidy_text(markdown: str, title: str) -> str:
     """Remove the title heading and lines made only of tag/category links."""
     lines = markdown.strip().split("\n")
-    key = _title_key(title)
+    key = title_key(title)
     kept: list[str] = []
     title_seen = False
     for line in lines:
@@ -541,7 +532,7 @@ def _tidy_text(markdown: str, title: str) -> str:
             not title_seen
             and key
             and stripped.startswith("#")
-            and _title_key(stripped.lstrip("#")) == key
+            and title_key(stripped.lstrip("#")) == key
         ):
             title_seen = True
             continue
@@ -813,10 +804,10 @@ def find_item(feed: Feed, *, link: str = "", title: str = "") -> FeedItem | None
             # canonical_url is cached, and leaves anything but a web URL as it is.
             if wanted in (canonical_url(item.link), canonical_url(item.guid)):
                 return item
-    key = _title_key(title)
+    key = title_key(title)
     if key:
         for item in feed.items:
-            if _title_key(item.title) == key:
+            if title_key(item.title) == key:
                 return item
     return None
 

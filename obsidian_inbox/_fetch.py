@@ -638,9 +638,8 @@ class Fetcher:
     ) -> str | None:
         if not response.is_redirect:
             return None
-        next_request = response.next_request
-        if next_request is None:
-            raise FetchError(url, f"{response.status_code} redirect without a Location")
+        next_request = response.next_request  # httpx built it: is_redirect means a Location
+        assert next_request is not None
         target = str(next_request.url.copy_with(fragment=None))
         location = response.headers.get("location", "")
         error = _scheme_error(

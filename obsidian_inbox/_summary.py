@@ -23,7 +23,7 @@ import attrs
 import httpx
 
 from ._classify import scraped_tag, tag_key
-from ._extract import clean_description, lead_text, plain_text, word_count
+from ._extract import clean_description, lead_text, plain_text, title_key, word_count
 from ._inbox import lead_sentences
 from ._markdown import escape_inline, is_plain_inline, one_line
 from ._note import Note
@@ -111,10 +111,10 @@ class DefaultSummarizer:
             names = [s.title or s.url for s in pages]
             joined = ", ".join(names[:-1]) + f" and {names[-1]}"
             return Summary(text=_as_markdown(f"Links to {joined}."), method="links")
-        title_key = " ".join(re.findall(r"\w+", note.title.casefold()))
+        title = title_key(note.title)
         for candidate in (description, plain_text(note.summary)):
             text = clean_description(candidate, html=False)
-            if word_count(text) >= 5 and " ".join(re.findall(r"\w+", text.casefold())) != title_key:
+            if word_count(text) >= 5 and title_key(text) != title:
                 return Summary(
                     text=_as_markdown(lead_sentences(text, limit=self.limit)), method="description"
                 )
