@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging as _logging
 
+from ._classify import DEFAULT_CATEGORY_RULES, CategoryRule, TagRule
 from ._config import Settings, load_settings
+from ._enrich import WebEnricher
 from ._errors import (
     CapturesFailedError,
     ConfigError,
@@ -19,23 +21,31 @@ from ._errors import (
     VaultError,
     VaultLockedError,
 )
+from ._fetch import Fetcher, FetchResult
 from ._inbox import parse_inbox_file
 from ._index import NoteInfo, VaultIndex
 from ._note import Note, Source
 from ._pipeline import Enricher, Enrichment, Linker, process_inbox
 from ._render import parse_note, render_note
 from ._report import Outcome, Report
+from ._summary import DefaultSummarizer, LLMSummarizer, Summarizer, Summary
 from ._vault import Vault, WriteResult
 
 __all__ = [
+    "DEFAULT_CATEGORY_RULES",
     "CapturesFailedError",
+    "CategoryRule",
     "ConfigError",
+    "DefaultSummarizer",
     "Enricher",
     "Enrichment",
     "ExtractionError",
     "FeedError",
     "FetchError",
+    "FetchResult",
+    "Fetcher",
     "InboxParseError",
+    "LLMSummarizer",
     "Linker",
     "Note",
     "NoteConflictError",
@@ -47,10 +57,14 @@ __all__ = [
     "Report",
     "Settings",
     "Source",
+    "Summarizer",
+    "Summary",
+    "TagRule",
     "Vault",
     "VaultError",
     "VaultIndex",
     "VaultLockedError",
+    "WebEnricher",
     "WriteResult",
     "load_settings",
     "parse_inbox_file",

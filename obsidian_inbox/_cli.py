@@ -22,6 +22,7 @@ import click
 from rich.console import Console
 
 from ._config import ResolvedSettings, resolve
+from ._enrich import WebEnricher
 from ._errors import ConfigError, ObsidianInboxError, VaultError, VaultLockedError
 from ._inbox import parse_inbox_file
 from ._output import (
@@ -181,6 +182,19 @@ def _settings_options(function: F) -> F:
             help="Wait this long for another run to finish before exiting with 3 (default: 0).",
         ),
         click.option(
+            "--llm-url",
+            envvar="OBSIDIAN_INBOX_LLM_URL",
+            metavar="URL",
+            help="Summarise with a local LLM at this OpenAI-compatible API, e.g. "
+            'http://localhost:11434/v1 (sets summary = "llm"; needs --llm-model).',
+        ),
+        click.option(
+            "--llm-model",
+            envvar="OBSIDIAN_INBOX_LLM_MODEL",
+            metavar="NAME",
+            help="The model --llm-url serves, e.g. llama3.2.",
+        ),
+        click.option(
             "--max-seconds",
             type=click.FloatRange(min=0),
             metavar="SECONDS",
@@ -191,6 +205,15 @@ def _settings_options(function: F) -> F:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def _llm_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``--llm-url`` and ``--llm-model`` go together and switch the summary to the LLM."""
+    if bool(overrides.get("llm_url")) != bool(overrides.get("llm_model")):
+        raise click.UsageError("--llm-url and --llm-model go together")
+    if overrides.get("llm_url"):
+        overrides["summary"] = "llm"
+    return overrides
 
 
 def _resolve_settings(
@@ -208,8 +231,9 @@ def _resolve_settings(
 # Plain strings, not click.Path: the parts of a split path are joined as they came.
 _VAULT = click.argument("vault", nargs=-1, type=str, metavar="[VAULT]")
 _OFFLINE = click.option(
-    "--offline", is_flag=True, help="Fetch nothing; make notes from the captures alone."
+    "--offline", is_flag=True, help="Fetch nothing; use the HTTP cache and the captures alone."
 )
+_NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the HTTP cache.")
 _VERBOSE = click.option(
     "-v", "--verbose", count=True, help="Log what happens on stderr (-vv: more)."
 )
@@ -219,6 +243,7 @@ _VERBOSE = click.option(
 @_VAULT
 @_settings_options
 @_OFFLINE
+@_NO_CACHE
 @click.option("--dry-run", is_flag=True, help="Change nothing on disk; show what would happen.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @click.option(
@@ -233,6 +258,7 @@ def process(
     vault: tuple[str, ...],
     config_file: Path | None,
     offline: bool,
+    no_cache: bool,
     dry_run: bool,
     as_json: bool,
     print_paths_only: bool,
@@ -247,15 +273,23 @@ def process(
     if as_json and print_paths_only:
         raise click.UsageError("--json and --print-paths cannot be used together")
     path = _vault_argument(vault, err)
-    resolved = _resolve_settings(path, config_file, overrides, err)
+    resolved = _resolve_settings(path, config_file, _llm_overrides(overrides), err)
     stop = threading.Event()
     try:
-        with _diagnostics(verbose, err), stop_on_signals(stop), progress(err) as update:
+        with (
+            _diagnostics(verbose, err),
+            stop_on_signals(stop),
+            progress(err) as update,
+            WebEnricher.from_settings(
+                resolved.settings, offline=offline, cache=not (no_cache or dry_run)
+            ) as enricher,
+        ):
             report = process_inbox(
                 path,
                 settings=resolved.settings,
                 offline=offline,
                 dry_run=dry_run,
+                enricher=enricher,
                 on_progress=update,
                 stop=stop,
             )
@@ -307,7 +341,7 @@ def watch(
 
     out, err = make_consoles()
     path = _vault_argument(vault, err)
-    resolved = _resolve_settings(path, config_file, overrides, err)
+    resolved = _resolve_settings(path, config_file, _llm_overrides(overrides), err)
     stop = threading.Event()
 
     def on_report(report: Report) -> None:
@@ -359,7 +393,7 @@ def config(
     """
     _, err = make_consoles()
     path = _vault_argument(vault, err)
-    resolved = _resolve_settings(path, config_file, overrides, err)
+    resolved = _resolve_settings(path, config_file, _llm_overrides(overrides), err)
     text = (config_json if as_json else config_toml)(resolved, str(path.resolve()))
     click.echo(text, nl=not text.endswith("\n"))
 

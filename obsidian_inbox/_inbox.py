@@ -395,8 +395,17 @@ def parse_capture(
         summary=_as_markdown(lead_sentences(description) if kind == "rss" else ""),
         content=_as_markdown(content),
         sources=sources,
-        connections=[_unescape(feed_name)] if feed_name else [],
+        connections=[_link_target(_unescape(feed_name))] if feed_name else [],
     )
+
+
+def _link_target(name: str) -> str:
+    """Make a name usable as a ``[[link]]`` target: ``|``, ``[`` and ``]`` would break the link.
+
+    >>> _link_target("craigslist SF bay area | apts/housing [new]")
+    'craigslist SF bay area - apts/housing (new)'
+    """
+    return re.sub(r"\s*\|\s*", " - ", name).replace("[", "(").replace("]", ")")
 
 
 def _guess_title(

@@ -17,6 +17,7 @@ it back gives the same note.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 import unicodedata
@@ -48,6 +49,8 @@ __all__ = [
     "parse_inline",
     "parser",
 ]
+
+logger = logging.getLogger(__name__)
 
 _PLUGIN_NAME = "obsidian_inbox_sections"
 _FRONTMATTER_PLUGIN_NAME = "obsidian_inbox_frontmatter"
@@ -307,7 +310,12 @@ def normalize_markdown(text: str) -> str:
         cached = _cache.get(text)
     if cached is not None:
         return cached
-    result = _normalize(text)
+    # A body read back from a note differs from its canonical form by the blank lines
+    # around it, which _normalize strips first: look the stripped text up too.
+    stripped = clean_text(text).strip("\n")
+    with _cache_lock:
+        cached = _cache.get(stripped)
+    result = cached if cached is not None else _normalize(stripped)
     with _cache_lock:
         if len(_cache) >= _CACHE_LIMIT:
             _cache.clear()
@@ -329,18 +337,26 @@ def _normalize(text: str) -> str:
 
 
 def _normalize_slowly(text: str) -> str:
-    result = _format(text + "\n", BODY_EXTENSIONS)
-    for _ in range(3):
-        again = _format(result, BODY_EXTENSIONS)
-        if again == result:
-            break
-        result = again
-    else:  # mdformat did not settle: keep the text verbatim, as code
-        result = _format(_as_code_block(text) + "\n", BODY_EXTENSIONS)
-    result = result.strip("\n")
-    if not _closes_cleanly(result):
+    try:
+        result = _format(text + "\n", BODY_EXTENSIONS)
+        for _ in range(3):
+            again = _format(result, BODY_EXTENSIONS)
+            if again == result:
+                break
+            result = again
+        else:  # mdformat did not settle
+            raise _Unformattable
+        result = result.strip("\n")
+        if not _closes_cleanly(result):
+            raise _Unformattable
+    except Exception:  # mdformat or a plugin failed (e.g. "- [ ]\n  text" in mdformat-gfm)
+        logger.debug("keeping Markdown verbatim, as code: mdformat cannot format it", exc_info=True)
         result = _format(_as_code_block(text) + "\n", BODY_EXTENSIONS).strip("\n")
     return result
+
+
+class _Unformattable(Exception):
+    """mdformat gives no canonical form for a text."""
 
 
 @functools.lru_cache(maxsize=4096)

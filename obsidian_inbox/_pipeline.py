@@ -208,12 +208,17 @@ def process_inbox(
     Args:
         vault: The vault's folder (or an open :class:`Vault`).
         inbox: The inbox folder; default: ``settings.inbox`` inside the vault.
-        offline: Fetch nothing; notes are made from the captures alone.
-        dry_run: Change nothing on disk; report what would happen.
+        offline: Fetch nothing: the default enricher serves pages and feeds from the
+            HTTP cache alone (what is not cached is left as the capture has it); an
+            enricher given explicitly is not called, unless it is a
+            :class:`~obsidian_inbox.WebEnricher` made with ``offline=True``.
+        dry_run: Change nothing on disk; report what would happen (the default enricher
+            fetches without reading or writing the HTTP cache).
         settings: Folders and limits; default: the vault's ``.obsidian-inbox.toml``
             (see :func:`load_settings`), or the defaults of :class:`Settings`.
-        enricher: What enriches notes (fetching, classifying, summarising); the default
-            does nothing when ``offline``.
+        enricher: What enriches notes (fetching, classifying, summarising); default: a
+            :class:`~obsidian_inbox.WebEnricher` configured by ``settings``, closed at the
+            end of the run.
         linker: What links notes to the vault's notes.
         concurrency: How many captures are enriched at once; default:
             ``settings.concurrency``.
@@ -237,6 +242,12 @@ def process_inbox(
     halt = _Halt(stop, settings.max_seconds)
     if concurrency is None:
         concurrency = settings.concurrency
+    from ._enrich import WebEnricher  # which imports this module
+
+    owned = None
+    if enricher is None:
+        owned = enricher = WebEnricher.from_settings(settings, offline=offline, cache=not dry_run)
+    enrich = not offline or (isinstance(enricher, WebEnricher) and enricher.offline)
     inbox_dir = opened.path / Path(inbox if inbox is not None else settings.inbox).expanduser()
     if not inbox_dir.is_dir():
         raise VaultError(
@@ -250,7 +261,7 @@ def process_inbox(
         archive=archive_dir,
         settings=settings,
         dry_run=dry_run,
-        enricher=enricher or _no_enrichment,
+        enricher=enricher,
         linker=linker or _no_linking,
         on_progress=on_progress,
     )
@@ -270,7 +281,7 @@ def process_inbox(
                 run.record(
                     path, "skipped", reason="still being written; it will be processed next run"
                 )
-        _process(run, ready, offline=offline, concurrency=concurrency, stop=halt)
+        _process(run, ready, enrich=enrich, concurrency=concurrency, stop=halt)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -278,6 +289,8 @@ def process_inbox(
             opened.close()
         else:
             opened.unlock()
+        if owned is not None:
+            owned.close()
     handled = {outcome.capture for outcome in run.outcomes}
     left = [path for path in captures if run.label(path) not in handled]
     interrupted = interrupted or (stop.is_set() and bool(left))
@@ -350,7 +363,7 @@ def _process(
     run: _Run,
     captures: list[Path],
     *,
-    offline: bool,
+    enrich: bool,
     concurrency: int,
     stop: _Flag,
 ) -> None:
@@ -367,17 +380,17 @@ def _process(
             to_enrich.append(parsed)
     _file_away(run, known_already)
 
-    def enrich(parsed: _Parsed) -> Enrichment:
+    def enrich_one(parsed: _Parsed) -> Enrichment:
         if stop.is_set():
             raise _Stopped
-        if offline:
+        if not enrich:
             return _no_enrichment(parsed.note)
         return run.enricher(parsed.note, vocabulary=vocabulary)
 
-    workers = 1 if offline or concurrency <= 1 else concurrency
+    workers = 1 if not enrich or concurrency <= 1 else concurrency
     written: list[_Written] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(enrich, parsed) for parsed in to_enrich]
+        futures = [pool.submit(enrich_one, parsed) for parsed in to_enrich]
         try:
             with contextlib.ExitStack() as batch:
                 batch.enter_context(run.vault.batch())
@@ -507,7 +520,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
     state = run.vault._store
     if enrichment.transient:
         reason = "; ".join(enrichment.transient)
-        attempts = state.attempts(note.capture_id) + (0 if run.dry_run else 1)
+        attempts = state.attempts(note.capture_id) + 1
         if not run.dry_run:
             state.record_attempt(note.capture_id, reason)
         if attempts < run.settings.max_attempts:

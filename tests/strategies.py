@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from typing import Literal
 
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ markdown_text = st.lists(
     max_size=25,
 ).map("".join)
 
+_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
 one_line_text = st.text(
     st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40
 )
@@ -190,3 +192,122 @@ plain_notes = st.builds(
     sources=st.lists(st.builds(Source, url=urls, title=_plain_line, text=plain_text), max_size=2),
     connections=st.lists(link_targets, max_size=2),
 )
+
+
+# --- enrichment ------------------------------------------------------------------------
+
+#: Text made of characters windows-1252 can encode (curly quotes, dashes, accents, €).
+cp1252_text = st.text(
+    st.sampled_from(
+        list(string.ascii_letters + string.digits + " .,;:!?-'\"()&") + list("’‘“”—–€éèàçÉñüöß…™©")
+    ),
+    max_size=60,
+)
+
+_TRACKING = st.sampled_from(
+    ["utm_source=rss", "utm_medium=feed", "utm_campaign=x-y", "fbclid=abc", "gclid=1", "mc_cid=z"]
+)
+_path = st.text(string.ascii_lowercase + string.digits + "-", min_size=1, max_size=20)
+
+
+def _variant(
+    host: str, path: str, kept: list[str], tracking: list[str], upper: bool, fragment: bool
+) -> tuple[str, str]:
+    link = f"https://{host}.example/{path}/" + (f"?{'&'.join(kept)}" if kept else "")
+    query = "&".join([*kept, *tracking])
+    captured = f"https://{host.upper() if upper else host}.example/{path}/" + (
+        f"?{query}" if query else ""
+    )
+    return link, captured + ("#comments" if fragment else "")
+
+
+#: (a feed item's link, the same page's URL as a capture names it: tracking parameters,
+#: upper-case host, a fragment).
+tracking_variants = st.builds(
+    _variant,
+    st.text(string.ascii_lowercase, min_size=1, max_size=8),
+    _path,
+    st.lists(st.sampled_from(["id=3", "p=601099", "page=2"]), max_size=1, unique=True),
+    st.lists(_TRACKING, max_size=3, unique=True),
+    st.booleans(),
+    st.booleans(),
+)
+
+_ELEMENT = st.sampled_from(
+    [
+        "p",
+        "div",
+        "span",
+        "em",
+        "strong",
+        "a",
+        "h2",
+        "li",
+        "ul",
+        "pre",
+        "code",
+        "table",
+        "td",
+        "blockquote",
+        "iframe",
+        "object",
+        "style",
+        "script",
+        "img",
+        "svg",
+    ]
+)
+_ATTRIBUTE = st.sampled_from(
+    [
+        "",
+        ' href="javascript:evil()"',
+        ' href="JaVaScRiPt:evil()"',
+        ' href=" javascript:evil()"',
+        ' href="data:text/html,evil()"',
+        ' href="https://ok.example/"',
+        ' onclick="evil()"',
+        ' src="javascript:evil()"',
+        ' style="x"',
+    ]
+)
+_TEXT = st.sampled_from(
+    [
+        "text",
+        "evil() is not text",
+        "a &lt;b&gt; c",
+        "&amp;",
+        "&#8217;",
+        "<",
+        ">",
+        "&",
+        "**",
+        "_",
+        "[x]",
+        "# h",
+        "- l",
+        "1. n",
+        "`",
+        "|",
+        " ",
+    ]
+)
+
+
+@st.composite
+def _fragment(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        if depth < 3 and draw(st.booleans()):
+            tag = draw(_ELEMENT)
+            inner = draw(_fragment(depth + 1))
+            if tag == "script":
+                inner = "evil()"
+            parts.append(f"<{tag}{draw(_ATTRIBUTE)}>{inner}</{tag}>")
+        else:
+            text = draw(_TEXT)
+            parts.append("" if text == "evil() is not text" else text)
+    return "".join(parts)
+
+
+#: HTML fragments as feeds hold them: nested tags, dangerous attributes, entities, Markdown look-alikes.
+html_fragments = _fragment()

@@ -10,8 +10,14 @@ import sys
 import obsidian_inbox
 
 
+def _isort_style(name: str) -> tuple[int, str]:
+    """ruff's RUF022 order: CONSTANTS, then Classes, then functions."""
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+
 def test_all_is_sorted_and_names_exist() -> None:
-    assert obsidian_inbox.__all__ == sorted(obsidian_inbox.__all__)
+    assert obsidian_inbox.__all__ == sorted(obsidian_inbox.__all__, key=_isort_style)
+    assert len(set(obsidian_inbox.__all__)) == len(obsidian_inbox.__all__)
     for name in obsidian_inbox.__all__:
         assert hasattr(obsidian_inbox, name), name
 

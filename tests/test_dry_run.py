@@ -33,6 +33,11 @@ def test_a_dry_run_shows_each_note_and_changes_nothing(tmp_path: Path) -> None:
     assert report.failed[0].preview is None
 
 
+def passthrough(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
+    """An enricher whose fetches all succeed (and add nothing): no network in tests."""
+    return Enrichment(note)
+
+
 def test_a_dry_run_that_would_update_a_note_shows_a_diff(tmp_path: Path) -> None:
     vault = make_vault(tmp_path)
     first = process_inbox(vault, enricher=partial)
@@ -42,7 +47,7 @@ def test_a_dry_run_that_would_update_a_note_shows_a_diff(tmp_path: Path) -> None
         vault, "20250922_080000_link_again.txt", "https://example.org/posts/vector-databases\n"
     )
     before = tree_digest(tmp_path)
-    report = process_inbox(vault, dry_run=True)
+    report = process_inbox(vault, dry_run=True, enricher=passthrough)
     assert tree_digest(tmp_path) == before
     [outcome] = report.outcomes
     assert outcome.status == "updated"
@@ -56,7 +61,7 @@ def test_a_dry_run_that_would_update_a_note_shows_a_diff(tmp_path: Path) -> None
     assert outcome.preview is not None
     assert "status: draft" in outcome.preview
     # And the real run does what the dry run said.
-    real = process_inbox(vault)
+    real = process_inbox(vault, enricher=passthrough)
     assert [(o.status, o.note) for o in real.outcomes] == [(outcome.status, outcome.note)]
 
 

@@ -123,8 +123,11 @@ def test_normalize_markdown_examples(text: str, expected: str) -> None:
     assert normalize_markdown(text) == expected
 
 
-@pytest.mark.parametrize("opener", ["<!-- never closed", "<pre>\nnever closed", "<script>\nx = 1"])
-def test_open_ended_html_is_kept_as_code(opener: str) -> None:
+@pytest.mark.parametrize(
+    "opener",
+    ["<!-- never closed", "<pre>\nnever closed", "<script>\nx = 1", "- [ ]\n  never closed"],
+)
+def test_what_mdformat_cannot_format_is_kept_as_code(opener: str) -> None:
     body = normalize_markdown(opener + "\n\nmore text")
     assert body.startswith("```")
     assert "never closed" in body or "x = 1" in body

@@ -1,0 +1,721 @@
+"""Fetching web resources safely: the :class:`Fetcher` (I/O; the only module on the network).
+
+Limits, all enforced while the response streams in (never after):
+
+- only ``http`` and ``https``; any other scheme, also as a redirect target, is refused;
+- a timeout per phase (connect, read, write, pool) and a total deadline per URL, which
+  covers redirects, retries and the waits between them;
+- at most 5 redirects, and a loop is reported as such;
+- a cap on the bytes downloaded (``Content-Length`` is checked first) and a cap on the
+  bytes after decompression, so a decompression bomb stops at the cap;
+- a content-type check: HTML and XML feeds are read; a PDF or other file is recorded as
+  an ``attachment`` and its body is not downloaded;
+- retries with exponential back-off on timeouts, connection errors, 429 and 5xx,
+  honouring ``Retry-After``; none on other 4xx;
+- a limit of concurrent requests per host, on top of the pipeline's overall limit;
+- an on-disk cache (``hishel``'s SQLite storage, under the user cache folder or
+  ``$OBSIDIAN_INBOX_CACHE_DIR``), keyed by the URL as asked for, so a rerun or a
+  capture retried later fetches nothing again, and ``offline`` serves from it alone.
+
+Every failure is a :class:`~obsidian_inbox.FetchError` whose reason names the cause
+(``"404 Not Found"``, ``"timed out after 30 s"``, ``"response larger than 10 MB"``) and
+whose ``transient`` flag says whether a later run may do better.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import sqlite3
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal, NoReturn
+
+import attrs
+import hishel
+import httpx
+import platformdirs
+
+from ._errors import FetchError
+from ._urls import canonical_url
+
+__all__ = [
+    "CACHE_ENV",
+    "DEFAULT_MAX_BYTES",
+    "FetchResult",
+    "Fetcher",
+    "KeyedLocks",
+    "NotCachedError",
+    "ResourceKind",
+    "default_cache_dir",
+    "default_user_agent",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The environment variable naming the cache folder (default: the user cache folder).
+CACHE_ENV = "OBSIDIAN_INBOX_CACHE_DIR"
+#: Responses larger than this (downloaded, or once decompressed) are refused.
+DEFAULT_MAX_BYTES = 10_000_000
+_CACHE_FILE = "http-cache.sqlite3"
+_PROJECT_URL = "https://obsidian-inbox.readthedocs.io/"
+_ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
+    "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5"
+)
+_SNIFF_BYTES = 1024
+
+#: What a response holds: a web page, a feed, or a file that is neither (PDF, image, …).
+ResourceKind = Literal["html", "feed", "attachment"]
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/xml",
+        "text/xml",
+    }
+)
+# Types servers use for anything: look at the first bytes to tell.
+_VAGUE_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream"})
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+def default_user_agent() -> str:
+    """Return the User-Agent sent with every request: the project, its version and URL."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("obsidian-inbox")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        release = "0"
+    return f"obsidian-inbox/{release} (+{_PROJECT_URL})"
+
+
+def default_cache_dir() -> Path:
+    """Return the folder of the HTTP cache: ``$OBSIDIAN_INBOX_CACHE_DIR`` or the user cache folder."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir("obsidian-inbox"))
+
+
+def _size(count: int) -> str:
+    """``10_000_000`` → ``"10 MB"``."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g} s"
+
+
+def _media_type(content_type: str) -> tuple[str, str | None]:
+    """Split a Content-Type header into its lower-cased media type and its charset."""
+    media, _, params = content_type.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip("\"'"):
+            charset = value.strip().strip("\"'")
+    return media.strip().lower(), charset
+
+
+def _kind_of(media: str) -> ResourceKind | None:
+    """Tell what a media type holds; None when only the body can tell."""
+    if media in _HTML_TYPES:
+        return "html"
+    if media in _FEED_TYPES or (media.endswith(("+xml", "/xml")) and "rss" in media):
+        return "feed"
+    if media in _VAGUE_TYPES:
+        return None
+    return "attachment"
+
+
+def _sniff(head: bytes) -> ResourceKind:
+    """Tell a body's kind from its first bytes (for vague or missing content types).
+
+    Whichever comes first wins: a feed's root element (after any XML declaration,
+    processing instructions, comments or DOCTYPE) or the start of an HTML page.
+    """
+    if b"\0" in head[:512] or head.startswith(b"%PDF"):
+        return "attachment"
+    feed, page = _FEED_ROOT.search(head), _HTML_ROOT.search(head)
+    if feed and (page is None or feed.start() < page.start()):
+        return "feed"
+    if page:
+        return "html"
+    return "attachment"
+
+
+@attrs.frozen(kw_only=True)
+class FetchResult:
+    """A fetched resource.
+
+    Attributes:
+        url: The URL as asked for.
+        final_url: Where it was found, after redirects.
+        status: The HTTP status of the final response.
+        kind: ``"html"``, ``"feed"`` or ``"attachment"`` (whose content is not downloaded).
+        content_type: The media type, lower-cased, without parameters.
+        charset: The charset the ``Content-Type`` header declared, if any.
+        content: The body, decompressed (empty for an attachment).
+        fetched_at: When it was fetched from the network (UTC).
+        from_cache: True when it came from the on-disk cache.
+        redirects: The URLs redirected through, in order.
+    """
+
+    url: str
+    final_url: str
+    status: int
+    kind: ResourceKind
+    content_type: str
+    charset: str | None = None
+    content: bytes = attrs.field(default=b"", repr=False)
+    fetched_at: dt.datetime
+    from_cache: bool = False
+    redirects: tuple[str, ...] = ()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers to hand a parser (``Content-Type`` and ``Content-Location``).
+
+        A feed served as ``text/xml`` without a charset is passed on as ``application/xml``
+        (RFC 7303): feedparser would otherwise read it as US-ASCII (RFC 3023) whatever its
+        XML declaration says.
+        """
+        content_type = self.content_type
+        if self.charset:
+            content_type += f"; charset={self.charset}"
+        elif self.kind == "feed" and content_type.startswith("text/"):
+            content_type = "application/xml"
+        return {"content-type": content_type, "content-location": self.final_url}
+
+    def text(self) -> str:
+        """Return the body decoded: HTTP charset, then ``<meta charset>``, then detection."""
+        from ._extract import decode_html
+
+        return decode_html(self.content, http_charset=self.charset)
+
+
+class _Retry(Exception):
+    """An attempt failed in a way a later attempt may not."""
+
+    def __init__(self, error: FetchError, retry_after: float | None = None) -> None:
+        super().__init__(error.reason)
+        self.error = error
+        self.retry_after = retry_after
+
+
+@attrs.define
+class _Flight:
+    lock: threading.Lock = attrs.field(factory=threading.Lock)
+    waiting: int = 0
+
+
+class KeyedLocks:
+    """Locks by key, made on demand and dropped when no thread holds or waits for them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+
+    @contextlib.contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """Hold the lock of ``key`` (other threads asking for the same key wait)."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+            flight.waiting += 1
+        try:
+            with flight.lock:
+                yield
+        finally:
+            with self._lock:
+                flight.waiting -= 1
+                if not flight.waiting:
+                    del self._flights[key]
+
+
+class NotCachedError(FetchError):
+    """Offline, and the cache does not hold the URL (not a failure of the URL itself)."""
+
+
+def _fail(
+    error: FetchError, *, retry_after: float | None = None, cause: BaseException | None = None
+) -> NoReturn:
+    """Raise ``error``, wrapped for a retry when it is transient."""
+    if cause is not None:
+        error.__cause__ = cause
+    if error.transient:
+        raise _Retry(error, retry_after) from cause
+    raise error from cause
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Read a ``Retry-After`` header: seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def _scheme_error(url: str, *, redirect: bool = False) -> FetchError | None:
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        return FetchError(url, "not a valid URL")
+    scheme = parts.scheme.lower()
+    if scheme in {"http", "https"} and parts.hostname:
+        return None
+    what = f"a {scheme}: URL" if scheme else "not an absolute URL"
+    if redirect:
+        return FetchError(url, f"refused a redirect to {what} (only http and https are followed)")
+    if scheme in {"http", "https"}:
+        return FetchError(url, "not a valid URL: it has no host")
+    return FetchError(url, f"refused: {what} (only http and https URLs are fetched)")
+
+
+class _Cache:
+    """The HTTP cache: fetched bodies in ``hishel``'s SQLite storage, keyed by the URL asked for.
+
+    The storage is used directly rather than through ``hishel``'s transport so that an
+    entry holds the end of a redirect chain under the URL the capture named, which is
+    what a later run (or an offline run) asks for. A cache that cannot be used (a folder
+    that cannot be written, a database from something else) is logged and then left
+    alone: fetching goes on without it.
+    """
+
+    def __init__(self, path: Path, *, ttl: float | None, max_bytes: int) -> None:
+        self.path = path
+        self._storage = hishel.SqliteStorage(
+            database_path=path, default_ttl=ttl, max_stream_size=max_bytes
+        )
+        self._broken = False
+
+    @staticmethod
+    def _key(url: str) -> str:
+        return hashlib.sha256(f"obsidian-inbox GET {canonical_url(url)}".encode()).hexdigest()
+
+    def _failed(self, action: str, exc: Exception) -> None:
+        if not self._broken:
+            logger.warning(
+                "HTTP cache %s: cannot %s (%s); going on without it", self.path, action, exc
+            )
+        self._broken = True
+
+    def get(self, url: str) -> FetchResult | None:
+        if self._broken:
+            return None
+        try:
+            entries = self._storage.get_entries(self._key(url))
+        except (RuntimeError, OSError, sqlite3.Error) as exc:
+            self._failed("read", exc)
+            return None
+        for entry in entries:
+            try:
+                meta = json.loads(entry.response.headers["x-obsidian-inbox"])
+                stream = entry.response.stream
+                assert isinstance(stream, Iterator)
+                return FetchResult(
+                    url=url,
+                    final_url=meta["final_url"],
+                    status=entry.response.status_code,
+                    kind=meta["kind"],
+                    content_type=meta["content_type"],
+                    charset=meta["charset"],
+                    content=b"".join(stream),
+                    fetched_at=dt.datetime.fromisoformat(meta["fetched_at"]),
+                    from_cache=True,
+                    redirects=tuple(meta["redirects"]),
+                )
+            except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+                logger.warning("dropping an unreadable cache entry for %s: %s", url, exc)
+                self._storage.remove_entry(entry.id)
+        return None
+
+    def put(self, result: FetchResult, *, replace: bool = False) -> None:
+        if self._broken:
+            return
+        meta = {
+            "final_url": result.final_url,
+            "kind": result.kind,
+            "content_type": result.content_type,
+            "charset": result.charset,
+            "fetched_at": result.fetched_at.isoformat(),
+            "redirects": list(result.redirects),
+        }
+        try:
+            if replace:
+                for old in self._storage.get_entries(self._key(result.url)):
+                    self._storage.remove_entry(old.id)
+            entry = self._storage.create_entry(
+                hishel.Request(method="GET", url=result.url),
+                hishel.Response(
+                    status_code=result.status,
+                    headers=hishel.Headers({"x-obsidian-inbox": json.dumps(meta)}),
+                    stream=iter([result.content]),
+                ),
+                self._key(result.url),
+            )
+            stream = entry.response.stream
+            assert isinstance(stream, Iterator)
+            for _ in stream:  # the storage saves the body as it is read
+                pass
+        except (RuntimeError, OSError, sqlite3.Error) as exc:
+            self._failed("write", exc)
+
+    def close(self) -> None:
+        self._storage.close()
+
+
+class Fetcher:
+    """Fetch web pages and feeds over HTTP(S), safely, with a cache; usable from many threads.
+
+    Args:
+        timeout: Seconds allowed for each phase (connect, read a chunk, write, wait for a
+            pooled connection), or an :class:`httpx.Timeout`.
+        deadline: Seconds allowed for a URL in all: redirects, retries and waits.
+        max_bytes: Refuse a response whose body is larger than this on the wire.
+        max_decoded_bytes: Refuse a response larger than this once decompressed.
+        max_redirects: Follow at most this many redirects.
+        retries: Try a transient failure (timeout, connection error, 429, 5xx) again
+            this many times.
+        retry_wait: The first back-off wait in seconds, doubled each time (with
+            jitter); ``Retry-After`` is honoured up to ``max_retry_wait``. ``0`` never
+            waits (for tests).
+        max_retry_wait: The longest wait before a retry.
+        per_host: How many requests may be in flight to one host at once.
+        cache: Keep responses in an on-disk cache: ``True`` for the default folder
+            (``$OBSIDIAN_INBOX_CACHE_DIR``, else the user cache folder), a folder, or
+            ``False`` for none.
+        cache_ttl: Seconds a cached response is served before it is fetched again.
+        offline: Serve from the cache only; anything else fails with
+            ``"not in the cache (offline)"``.
+        transport: An :class:`httpx.BaseTransport` to send requests through (tests use
+            one aimed at a local server, or :class:`httpx.MockTransport`).
+        user_agent: The User-Agent header (default: ``obsidian-inbox/<version> (+<docs URL>)``).
+        sleep: Called to wait before a retry (tests pass a recorder).
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float | httpx.Timeout = 20.0,
+        deadline: float = 30.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_decoded_bytes: int = DEFAULT_MAX_BYTES,
+        max_redirects: int = 5,
+        retries: int = 2,
+        retry_wait: float = 1.0,
+        max_retry_wait: float = 20.0,
+        per_host: int = 6,
+        cache: bool | str | os.PathLike[str] = True,
+        cache_ttl: float | None = 7 * 86400.0,
+        offline: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = (
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, connect=min(10.0, timeout))
+        )
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.max_decoded_bytes = max_decoded_bytes
+        self.max_redirects = max_redirects
+        self.retries = retries
+        self.retry_wait = retry_wait
+        self.max_retry_wait = max_retry_wait
+        self.per_host = per_host
+        self.offline = offline
+        self._sleep = sleep
+        #: When this fetcher was made: cached responses older than this come from an earlier run.
+        self.started_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self._client = httpx.Client(
+            headers={"User-Agent": user_agent or default_user_agent(), "Accept": _ACCEPT},
+            timeout=self.timeout,
+            follow_redirects=False,
+            transport=transport,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32),
+        )
+        self._cache: _Cache | None = None
+        if cache is not False:
+            folder = default_cache_dir() if cache is True else Path(cache)
+            self._cache = _Cache(folder / _CACHE_FILE, ttl=cache_ttl, max_bytes=max_decoded_bytes)
+        self._lock = threading.Lock()
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._flights = KeyedLocks()
+
+    def __repr__(self) -> str:
+        cache = self._cache.path if self._cache else None
+        return f"Fetcher(cache={str(cache)!r}, offline={self.offline})"
+
+    @property
+    def cache_path(self) -> Path | None:
+        """The cache's database file, or None when there is no cache."""
+        return self._cache.path if self._cache else None
+
+    def close(self) -> None:
+        """Close the connections and the cache."""
+        self._client.close()
+        if self._cache is not None:
+            self._cache.close()
+
+    def __enter__(self) -> Fetcher:  # noqa: PYI034 - Python 3.10 has no typing.Self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- the public verb ------------------------------------------------------------
+
+    def fetch(self, url: str, *, refresh: bool = False) -> FetchResult:
+        """Return the resource at ``url``, from the cache when it holds it.
+
+        Args:
+            url: An ``http`` or ``https`` URL.
+            refresh: Ignore (and replace) a cached copy; ignored when offline.
+
+        Raises:
+            FetchError: The URL was refused or could not be fetched; ``transient`` tells
+                whether a later attempt may succeed.
+        """
+        error = _scheme_error(url)
+        if error is not None:
+            raise error
+        with self._flights.hold(canonical_url(url)):
+            if self._cache is not None and (self.offline or not refresh):
+                cached = self._cache.get(url)
+                if cached is not None:
+                    return cached
+            if self.offline:
+                raise NotCachedError(url, "not in the cache (offline)")
+            result = self._fetch_with_retries(url)
+            if self._cache is not None:
+                self._cache.put(result, replace=refresh)
+            return result
+
+    # --- concurrency ----------------------------------------------------------------
+
+    def _host_slot(self, url: httpx.URL) -> threading.BoundedSemaphore:
+        host = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+        with self._lock:
+            slot = self._hosts.get(host)
+            if slot is None:
+                slot = self._hosts[host] = threading.BoundedSemaphore(self.per_host)
+            return slot
+
+    # --- retries --------------------------------------------------------------------
+
+    def _fetch_with_retries(self, url: str) -> FetchResult:
+        deadline = time.monotonic() + self.deadline
+        attempt = 0
+        while True:
+            try:
+                return self._fetch_once(url, deadline)
+            except _Retry as retry:
+                error, asked = retry.error, retry.retry_after
+                wait = self._wait(attempt, asked)
+                left = deadline - time.monotonic()
+                too_long = asked is not None and asked > min(self.max_retry_wait, left)
+                if too_long:
+                    reason = f"{error.reason} (the server asks to wait {_seconds(asked or 0)})"
+                    raise FetchError(url, reason, transient=True) from error
+                if attempt >= self.retries or wait >= left:
+                    raise error from error.__cause__
+                attempt += 1
+                logger.info(
+                    "%s: %s; retry %d of %d in %s",
+                    url,
+                    error.reason,
+                    attempt,
+                    self.retries,
+                    _seconds(wait),
+                )
+                if wait > 0:
+                    self._sleep(wait)
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float:
+        if self.retry_wait <= 0:
+            return 0.0
+        backoff = self.retry_wait * 2.0**attempt * random.uniform(1.0, 1.5)  # noqa: S311 - jitter
+        return min(self.max_retry_wait, max(backoff, retry_after or 0.0))
+
+    # --- one attempt: redirects, status, body -------------------------------------
+
+    def _timeout(self, deadline: float) -> httpx.Timeout:
+        left = max(0.001, deadline - time.monotonic())
+
+        def clamp(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=clamp(self.timeout.connect),
+            read=clamp(self.timeout.read),
+            write=clamp(self.timeout.write),
+            pool=clamp(self.timeout.pool),
+        )
+
+    def _fetch_once(self, url: str, deadline: float) -> FetchResult:
+        visited = [url]
+        while True:
+            timeout = self._timeout(deadline)
+            try:
+                request = self._client.build_request("GET", visited[-1], timeout=timeout)
+            except httpx.InvalidURL as exc:
+                raise FetchError(url, f"not a valid URL: {exc}") from exc
+            with self._host_slot(request.url):
+                if time.monotonic() >= deadline:
+                    _fail(
+                        FetchError(
+                            url, f"timed out after {_seconds(self.deadline)}", transient=True
+                        )
+                    )
+                try:
+                    response = self._client.send(request, stream=True, follow_redirects=False)
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    _fail(self._translate(url, exc, timeout), cause=exc)
+                try:
+                    target = self._redirect_target(url, response, visited)
+                    if target is None:
+                        return self._read(url, response, visited, deadline)
+                finally:
+                    response.close()
+            visited.append(target)
+
+    def _translate(
+        self, url: str, exc: httpx.HTTPError | httpx.InvalidURL, timeout: httpx.Timeout
+    ) -> FetchError:
+        """Turn an httpx error into a FetchError that names the cause."""
+        if isinstance(exc, httpx.TimeoutException):
+            phase, seconds = {
+                httpx.ConnectTimeout: ("connecting", timeout.connect),
+                httpx.WriteTimeout: ("sending the request", timeout.write),
+                httpx.PoolTimeout: ("waiting for a free connection", timeout.pool),
+            }.get(type(exc), ("waiting for data", timeout.read))
+            reason = f"timed out after {_seconds(seconds or self.deadline)} {phase}"
+            return FetchError(url, reason, transient=True)
+        if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
+            return FetchError(url, f"refused a redirect to an invalid URL: {exc}")
+        if isinstance(exc, httpx.DecodingError):
+            return FetchError(url, f"cannot decode the response: {exc}")
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return FetchError(url, f"refused: {exc}")
+        if isinstance(exc, httpx.TransportError):
+            what = "cannot connect" if isinstance(exc, httpx.ConnectError) else "connection failed"
+            return FetchError(url, f"{what}: {str(exc) or type(exc).__name__}", transient=True)
+        return FetchError(url, f"{type(exc).__name__}: {exc}")
+
+    def _redirect_target(
+        self, url: str, response: httpx.Response, visited: list[str]
+    ) -> str | None:
+        if not response.is_redirect:
+            return None
+        next_request = response.next_request  # httpx built it: is_redirect means a Location
+        assert next_request is not None
+        target = str(next_request.url.copy_with(fragment=None))
+        location = response.headers.get("location", "")
+        error = _scheme_error(
+            location if ":" in location.split("/", 1)[0] else target, redirect=True
+        )
+        if error is not None:
+            raise FetchError(url, error.reason)
+        if target in visited:
+            chain = " → ".join([*visited[visited.index(target) :], target])
+            raise FetchError(url, f"redirect loop: {chain}")
+        if len(visited) > self.max_redirects:
+            raise FetchError(url, f"too many redirects (more than {self.max_redirects})")
+        return target
+
+    def _check_status(self, url: str, response: httpx.Response, redirected: bool) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        # The standard phrase: servers send odd ones ("NOT FOUND"), HTTP/2 none.
+        phrase = httpx.codes.get_reason_phrase(status) or response.reason_phrase
+        reason = f"{status} {phrase}".strip()
+        if redirected:
+            reason += f" at {response.url}"
+        transient = status in {408, 425, 429} or (status >= 500 and status not in {501, 505})
+        _fail(
+            FetchError(url, reason, transient=transient),
+            retry_after=_retry_after(response.headers.get("retry-after")),
+        )
+
+    def _read(
+        self, url: str, response: httpx.Response, visited: list[str], deadline: float
+    ) -> FetchResult:
+        self._check_status(url, response, redirected=len(visited) > 1)
+        media, charset = _media_type(response.headers.get("content-type", ""))
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise FetchError(
+                url,
+                f"response larger than {_size(self.max_bytes)} "
+                f"(Content-Length: {int(length):,} bytes)",
+            )
+        kind = _kind_of(media)
+        body = bytearray()
+        if kind != "attachment":
+            try:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if response.num_bytes_downloaded > self.max_bytes:
+                        raise FetchError(url, f"response larger than {_size(self.max_bytes)}")
+                    if len(body) > self.max_decoded_bytes:
+                        raise FetchError(
+                            url,
+                            f"response larger than {_size(self.max_decoded_bytes)} once "
+                            f"decompressed ({response.headers.get('content-encoding', 'identity')})",
+                        )
+                    if time.monotonic() >= deadline:
+                        reason = f"timed out after {_seconds(self.deadline)}"
+                        _fail(FetchError(url, reason, transient=True))
+                    if kind is None and len(body) >= _SNIFF_BYTES:
+                        kind = _sniff(bytes(body[:_SNIFF_BYTES]))
+                        if kind == "attachment":
+                            break
+            except httpx.HTTPError as exc:
+                _fail(self._translate(url, exc, self.timeout), cause=exc)
+            if kind is None:
+                kind = _sniff(bytes(body[:_SNIFF_BYTES]))
+        if kind == "attachment":
+            body.clear()
+        return FetchResult(
+            url=url,
+            final_url=str(response.url),
+            status=response.status_code,
+            kind=kind,
+            content_type=media or "application/octet-stream",
+            charset=charset,
+            content=bytes(body),
+            fetched_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+            redirects=tuple(visited[1:]),
+        )
