@@ -417,6 +417,35 @@ def parse(file: Path, as_json: bool) -> None:
         click.echo(note.to_markdown(), nl=False)
 
 
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path, file_okay=False))
+def demo(folder: Path | None) -> None:
+    """Make an example vault in FOLDER (default: ./obsidian-inbox-demo) and process its inbox.
+
+    The captures name real sites; a bundled copy of them is served on 127.0.0.1, so no
+    internet is needed. Running it again replaces the earlier example vault.
+    """
+    from ._demo import DEFAULT_DEMO_FOLDER, run_demo
+
+    out, err = make_consoles()
+    target = (folder or Path(DEFAULT_DEMO_FOLDER)).resolve()
+    try:
+        with progress(err) as update:
+            report = run_demo(target, on_progress=update)
+    except FileExistsError as exc:
+        _fail(err, str(exc), EXIT_USAGE)
+    print_report(report, out, err, details=False)
+    out.print(
+        f"\nThe example vault is {target}\n"
+        f"  notes:    {target / 'Notes'}\n"
+        f"  captures: {target / 'Inbox' / 'processed'} (filed away)\n"
+        "Open the folder in Obsidian with 'Open folder as vault' to browse the notes.",
+        markup=False,
+        highlight=False,
+    )
+    sys.exit(EXIT_OK)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line."""
     cli.main(args=argv, prog_name="obsidian-inbox")

@@ -8,21 +8,33 @@ fresh machine with no internet.
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-__all__ = ["DEMO_MARKER", "DemoSite", "HostRoutingTransport", "demo_data", "prepare_demo_vault"]
+if TYPE_CHECKING:
+    from ._report import Report
+
+__all__ = [
+    "DEFAULT_DEMO_FOLDER",
+    "DEMO_MARKER",
+    "DemoSite",
+    "HostRoutingTransport",
+    "demo_data",
+    "prepare_demo_vault",
+    "run_demo",
+]
 
 #: A file marking a folder as a demo vault, so a later demo may replace it.
 DEMO_MARKER = ".obsidian-inbox-demo"
+#: Where ``obsidian-inbox demo`` makes its vault unless told otherwise.
+DEFAULT_DEMO_FOLDER = "obsidian-inbox-demo"
 
 
 def demo_data() -> Path:
@@ -152,8 +164,23 @@ def prepare_demo_vault(target: Path) -> Path:
     return target
 
 
-@contextlib.contextmanager
-def serving() -> Iterator[DemoSite]:
-    """Serve the bundled example site while the context is open."""
-    with DemoSite() as site:
-        yield site
+def run_demo(target: Path, *, on_progress: Callable[[int, int], None] | None = None) -> Report:
+    """Make a fresh example vault at ``target`` and process its inbox against the local site.
+
+    Nothing leaves 127.0.0.1, and the HTTP cache is not used (the example pages must not
+    stand in for the real ones later).
+
+    Raises:
+        FileExistsError: ``target`` is a non-empty folder not made by an earlier demo.
+    """
+    from ._config import Settings
+    from ._enrich import WebEnricher
+    from ._pipeline import process_inbox
+
+    prepare_demo_vault(target)
+    settings = Settings(settle_seconds=0)
+    with (
+        DemoSite() as site,
+        WebEnricher.from_settings(settings, cache=False, transport=site.transport()) as enricher,
+    ):
+        return process_inbox(target, settings=settings, enricher=enricher, on_progress=on_progress)
