@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = Path(os.environ.get("OBSIDIAN_INBOX_TOOLS", ROOT.parent / "shared" / "tools"))
 
 
-def best_of(repeat: int, function: Callable[[], object], setup: Callable[[], object] | None = None) -> float:
+def best_of(
+    repeat: int, function: Callable[[], object], setup: Callable[[], object] | None = None
+) -> float:
     """Return the fastest of ``repeat`` timed calls (seconds), running ``setup`` untimed before each."""
     best = float("inf")
     for _ in range(repeat):
@@ -34,7 +36,9 @@ def peak_memory_mb(code: str) -> float:
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "print(peak / (1024 * 1024) if sys.platform == 'darwin' else peak / 1024)\n"
     )
-    output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=ROOT)
+    output = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=ROOT
+    )
     return float(output.stdout.strip().splitlines()[-1])
 
 
@@ -49,8 +53,13 @@ def tool(name: str, *args: str | Path) -> None:
 def report(name: str, value: float, baseline: float, target: float | None, unit: str = "s") -> bool:
     """Print one figure as a ratio to its baseline; return whether it meets ``target``."""
     ratio = value / baseline if baseline else float("inf")
-    verdict = "" if target is None else ("  ok" if ratio <= target else f"  OVER the {target}x target")
-    print(f"  {name:<58} {value:9.3f} {unit} / {baseline:9.3f} {unit} = {ratio:6.2f}x{verdict}", flush=True)
+    verdict = (
+        "" if target is None else ("  ok" if ratio <= target else f"  OVER the {target}x target")
+    )
+    print(
+        f"  {name:<58} {value:9.3f} {unit} / {baseline:9.3f} {unit} = {ratio:6.2f}x{verdict}",
+        flush=True,
+    )
     return target is None or ratio <= target
 
 

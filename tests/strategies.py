@@ -79,7 +79,7 @@ markdown_text = st.lists(
 ).map("".join)
 
 one_line_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40
 )
 titles = one_line_text.filter(lambda s: one_line(s) != "")
 
@@ -112,7 +112,7 @@ yaml_values = st.recursive(
     max_leaves=8,
 )
 property_keys = st.text(
-    st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=15
+    st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=15
 ).filter(lambda k: k not in KNOWN_KEYS)
 
 urls = st.builds(
