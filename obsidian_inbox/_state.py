@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -64,12 +62,19 @@ class WriteRecord:
 
 @attrs.frozen
 class IndexRow:
-    """A cached entry of the vault index."""
+    """A cached entry of the vault index.
+
+    Attributes:
+        path: The note's vault-relative path.
+        size: Its size in bytes when it was read.
+        mtime_ns: Its modification time when it was read (-1: re-read it next time).
+        data: What was learned from it, as JSON text (decoded only when needed).
+    """
 
     path: str
     size: int
     mtime_ns: int
-    data: dict[str, Any]
+    data: str
 
 
 def _now() -> str:
@@ -214,13 +219,17 @@ class State:
 
     # --- index cache ------------------------------------------------------------------
 
-    def index_rows(self) -> dict[str, IndexRow]:
-        """Return the cached index, keyed by vault-relative path."""
+    def index_rows(self) -> dict[str, tuple[int, int, str]]:
+        """Return the cached index: vault-relative path -> (size, mtime_ns, JSON data).
+
+        Plain tuples, the JSON left undecoded: a warm scan of a large vault compares
+        sizes and times of every note, and decodes an entry only when it is used.
+        """
         try:
             cursor = self._db.execute("SELECT path, size, mtime_ns, data FROM notes")
         except sqlite3.OperationalError:
             return {}
-        return {row[0]: IndexRow(row[0], row[1], row[2], json.loads(row[3])) for row in cursor}
+        return {path: (size, mtime_ns, data) for path, size, mtime_ns, data in cursor}
 
     def update_index(self, changed: Iterable[IndexRow], removed: Iterable[str]) -> None:
         """Store changed index entries and drop removed ones, in one transaction."""
@@ -229,14 +238,6 @@ class State:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
-                [
-                    (
-                        row.path,
-                        row.size,
-                        row.mtime_ns,
-                        json.dumps(row.data, ensure_ascii=False, default=str),
-                    )
-                    for row in changed
-                ],
+                [(row.path, row.size, row.mtime_ns, row.data) for row in changed],
             )
             self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])
