@@ -19,6 +19,8 @@ from ._errors import (
 )
 from ._inbox import parse_inbox_file
 from ._index import NoteInfo, VaultIndex
+from ._links import LinkOptions, Mention, VaultLinker, link_note
+from ._mentions import unlinked_mentions
 from ._note import Note, Source
 from ._pipeline import Enricher, Enrichment, Linker, process_inbox
 from ._render import parse_note, render_note
@@ -34,7 +36,9 @@ __all__ = [
     "FeedError",
     "FetchError",
     "InboxParseError",
+    "LinkOptions",
     "Linker",
+    "Mention",
     "Note",
     "NoteConflictError",
     "NoteFormatError",
@@ -48,12 +52,15 @@ __all__ = [
     "Vault",
     "VaultError",
     "VaultIndex",
+    "VaultLinker",
     "VaultLockedError",
     "WriteResult",
+    "link_note",
     "parse_inbox_file",
     "parse_note",
     "process_inbox",
     "render_note",
+    "unlinked_mentions",
 ]
 
 

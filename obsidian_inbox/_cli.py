@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ._errors import ObsidianInboxError, VaultError, VaultLockedError
 from ._inbox import parse_inbox_file
+from ._mentions import unlinked_mentions
 from ._pipeline import process_inbox
 from ._report import Report
 from ._vault import find_vault
@@ -184,6 +185,52 @@ def parse(file: Path, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:
         click.echo(note.to_markdown(), nl=False)
+
+
+@cli.command()
+@click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+def mentions(vault: Path | None, as_json: bool) -> None:
+    """List unlinked mentions of notes across VAULT; change nothing.
+
+    Each line names a note, the line and column of a mention of another note's title or
+    alias, and the link that would replace it. Exit code 0, whatever was found.
+    """
+    out, err = _consoles()
+    _setup_logging(0, err)
+    vault = _resolve_vault(vault, err)
+    found: list[dict[str, Any]] = []
+    notes: set[str] = set()
+    try:
+        for path, mention in unlinked_mentions(vault):
+            notes.add(path)
+            if as_json:
+                found.append(
+                    {
+                        "note": path,
+                        "line": mention.line,
+                        "column": mention.column,
+                        "text": mention.text,
+                        "target": mention.target,
+                        "target_path": mention.path,
+                        "link": mention.wikilink(),
+                    }
+                )
+            else:
+                found.append({})
+                out.print(
+                    f"{path}:{mention.line}:{mention.column}: {mention.text} -> {mention.wikilink()}",
+                    markup=False,
+                )
+    except VaultError as exc:
+        _fail(err, str(exc), EXIT_USAGE)
+    if as_json:
+        click.echo(
+            json.dumps({"mentions": found, "notes": len(notes)}, indent=2, ensure_ascii=False)
+        )
+    else:
+        out.print(f"{len(found)} unlinked mentions in {len(notes)} notes", markup=False)
+    sys.exit(EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> None:

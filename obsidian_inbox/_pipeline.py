@@ -29,6 +29,7 @@ from ._errors import (
 )
 from ._inbox import parse_inbox_file
 from ._index import VaultIndex
+from ._links import VaultLinker
 from ._note import Note
 from ._report import Outcome, Report, Status
 from ._vault import Vault, now
@@ -66,10 +67,6 @@ Linker = Callable[[Note, VaultIndex], Note]
 
 def _no_enrichment(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
     return Enrichment(note)
-
-
-def _no_linking(note: Note, index: VaultIndex) -> Note:
-    return note
 
 
 def list_captures(inbox: Path, pattern: str = "*.txt") -> list[Path]:
@@ -181,7 +178,8 @@ def process_inbox(
         settings: Folders and limits (defaults: :class:`Settings`).
         enricher: What enriches notes (fetching, classifying, summarising); the default
             does nothing when ``offline``.
-        linker: What links notes to the vault's notes.
+        linker: What links notes to the vault's notes; default: a :class:`VaultLinker`
+            (mentions of existing notes become ``[[wikilinks]]``; connections filled in).
         concurrency: How many captures are enriched at once.
         on_progress: Called with (done, total) as captures are handled.
         stop: Set it (e.g. from a signal handler) to stop after the current capture.
@@ -210,7 +208,7 @@ def process_inbox(
         settings=settings,
         dry_run=dry_run,
         enricher=enricher or _no_enrichment,
-        linker=linker or _no_linking,
+        linker=linker or VaultLinker(),
         on_progress=on_progress,
     )
     interrupted = False
