@@ -339,8 +339,8 @@ def _simple_frontmatter(source: str) -> dict[str, Any] | None:
         match = _SIMPLE_KEY.fullmatch(line)
         if match is None:
             return None
-        key = match[1].lower()
-        used = key in _USED_KEYS
+        key = match[1]
+        used = key.lower() in _USED_KEYS
         if match[2] is None:
             items, indent = [], None
             result[key] = items
@@ -354,7 +354,8 @@ def _simple_frontmatter(source: str) -> dict[str, Any] | None:
     for key, block in blocks:
         if result.get(key) is block and not block:
             result[key] = None  # "key:" with no items under it is null, as in YAML
-    return result
+    # Lower-case the keys as _yaml_frontmatter does: a repeated key keeps its first place.
+    return {key.lower(): value for key, value in result.items()}
 
 
 def _body_tags(body: str) -> list[str]:

@@ -84,6 +84,10 @@ def _folded_set(values: Iterable[str]) -> frozenset[str]:
     return frozenset(_fold_key(value) for value in values)
 
 
+def _origins(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
 def _folders(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(value.strip("/") + "/" for value in values if value.strip("/"))
 
@@ -123,7 +127,7 @@ class LinkOptions:
     connections_from_mentions: int = 5
     unresolved_sources: bool = True
     origins: Mapping[str, str] = attrs.field(
-        factory=lambda: dict(_DEFAULT_ORIGINS), converter=dict, hash=False
+        factory=lambda: dict(_DEFAULT_ORIGINS), converter=_origins, hash=False
     )
 
 
@@ -290,6 +294,7 @@ _SPANS_BLOCKS = re.compile(
 _HEADING_LINE = re.compile(r"[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t>]+)*#{1,6}(?:[ \t]|$)")
 _INLINE_MATH = re.compile(r"\$(?=\S)[^$\n]*?(?<=\S)\$")
 _COMMENT = re.compile(r"%%.*?(?:%%|\Z)", re.DOTALL)
+_MATH_BLOCK = re.compile(r"\$\$.*?(?:\$\$|\Z)", re.DOTALL)
 _EMBED_OR_LINK = re.compile(r"!?" + LINK_PATTERN.pattern)
 _URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*:/{1,3}[^\s<>]*")
 _WWW = re.compile(r"(?i)\bwww\.[^\s<>]*")
@@ -356,6 +361,10 @@ class _Structure:
         # Fenced code is cut out even when the text is checked whole: that only ever
         # keeps links out (the check decides the rest).
         cuts += _fences(text)
+        if "$$" in text:
+            cuts += [(m.start(), m.end()) for m in _MATH_BLOCK.finditer(text)]
+        if "%%" in text:
+            cuts += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
         if not self.whole:
             cuts += [
                 (m.start(), m.end()) for m in _BLANK_LINES.finditer(text) if m.end() > m.start()
@@ -545,6 +554,8 @@ class VaultLinker:
         self._overlay_version = index.version
 
     def _matchers(self) -> Iterator[tuple[_Matcher, frozenset[str]]]:
+        if self._base is None:
+            self.index  # noqa: B018 - raises the error that says what is missing
         assert self._base is not None
         yield self._base, self._masked
         if self._overlay is not None:
