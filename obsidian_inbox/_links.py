@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import ahocorasick
 import attrs
@@ -49,6 +50,8 @@ from ._naming import clean_file_stem
 from ._note import Note, Source
 
 __all__ = ["DEFAULT_STOP_WORDS", "LinkOptions", "Mention", "VaultLinker", "link_note"]
+
+logger = logging.getLogger(__name__)
 
 #: Words never linked on their own, whatever notes the vault has (compared case-insensitively).
 DEFAULT_STOP_WORDS = frozenset(
@@ -434,22 +437,24 @@ def _render_wikilink(self: Any, tokens: Sequence[Token], idx: int, options: Any,
 
 
 @functools.cache
-def _parser() -> MarkdownIt:
-    """CommonMark with GFM tables and strikethrough, frontmatter and wikilinks.
+def _parser(tables: bool = True) -> MarkdownIt:
+    """CommonMark with strikethrough, frontmatter, wikilinks and (or not) GFM tables.
 
-    Bare URLs are not parsed as links here; :class:`_Structure` keeps mentions out of
-    them (linkify-it would cost more than all the rest of the check).
+    Whether a table may interrupt a paragraph differs between readers (mdformat's GFM
+    says yes, Obsidian wants a blank line before it), so a block with a ``|`` must read
+    the same both ways. Bare URLs are not parsed as links here; :class:`_Structure`
+    keeps mentions out of them (linkify-it would cost more than the rest of the check).
     """
     md = MarkdownIt("commonmark").use(front_matter_plugin).use(wikilink_plugin)
-    md.enable(["table", "strikethrough"])
+    md.enable(["table", "strikethrough"] if tables else ["strikethrough"])
     md.add_render_rule("wikilink", _render_wikilink)
     return md
 
 
 @functools.lru_cache(maxsize=256)
-def _reading(block: str) -> tuple[str, int]:
+def _reading(block: str, tables: bool = True) -> tuple[str, int]:
     """How a block reads: its HTML with links shown as text, and its wikilinks in prose."""
-    md = _parser()
+    md = _parser(tables)
     tokens = md.parse(block)
     prose = 0
     for index, token in enumerate(tokens):
@@ -493,9 +498,13 @@ def _plain_block(block: str, links: Sequence[_Candidate]) -> bool:
 def _reads_the_same(block: str, offset: int, links: Sequence[_Candidate]) -> bool:
     if _plain_block(block, links):
         return True
-    html, prose = _reading(block)
-    new_html, new_prose = _reading(_replace(block, offset, links))
-    return new_prose == prose + len(links) and new_html == html
+    linked = _replace(block, offset, links)
+    for tables in (True, False) if "|" in block else (True,):
+        html, prose = _reading(block, tables)
+        new_html, new_prose = _reading(linked, tables)
+        if new_prose != prose + len(links) or new_html != html:
+            return False
+    return True
 
 
 # --- the linker -------------------------------------------------------------------------
@@ -639,7 +648,8 @@ class VaultLinker:
         exclude: frozenset[str],
         linked: set[str],
         first_only: bool,
-        counts: Counter[str] | None = None,
+        found: list[tuple[int, str]] | None = None,
+        passes: int = 3,
     ) -> tuple[str, list[Mention]]:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -649,19 +659,33 @@ class VaultLinker:
         structure = _Structure(text)
         candidates = [c for c in candidates if structure.allows(c.start, c.end)]
         candidates = _longest_first(candidates)
-        if counts is not None:
-            counts.update(c.info.path for c in candidates if c.info is not None)
+        if found is not None:
+            found += [(c.start, c.info.path) for c in candidates if c.info is not None]
         accepted: list[_Candidate] = []
         blocks: dict[tuple[int, int], list[_Candidate]] = {}
         for candidate in candidates:
             if candidate.info is not None:
                 blocks.setdefault(structure.block(candidate.start), []).append(candidate)
+        refused = False
         for (begin, end), members in sorted(blocks.items()):
-            accepted += self._link_block(text[begin:end], begin, members, linked, first_only)
+            kept, refused_here = self._link_block(
+                text[begin:end], begin, members, linked, first_only
+            )
+            accepted += kept
+            refused = refused or refused_here
         mentions = [_mention(text, c) for c in accepted]
         if not accepted:
             return text, mentions
-        return _replace(text, 0, accepted), mentions
+        result = _replace(text, 0, accepted)
+        if refused and passes > 1:
+            # A refused link may read well now that its neighbours are links
+            # ("**x**y" -> "**x**[[y]]"): link until nothing more can be, so that
+            # linking the result again changes nothing.
+            result, more = self._link(
+                result, exclude=exclude, linked=linked, first_only=first_only, passes=passes - 1
+            )
+            mentions = sorted([*mentions, *_shifted(more, accepted, text)], key=lambda m: m.start)
+        return result, mentions
 
     def _link_block(
         self,
@@ -670,7 +694,8 @@ class VaultLinker:
         candidates: list[_Candidate],
         linked: set[str],
         first_only: bool,
-    ) -> list[_Candidate]:
+    ) -> tuple[list[_Candidate], bool]:
+        """Link what can be linked in a block; return the links and whether any was refused."""
         chosen: list[_Candidate] = []
         seen = set(linked)
         for candidate in candidates:
@@ -680,9 +705,11 @@ class VaultLinker:
             chosen.append(candidate)
             seen.add(candidate.info.path)
         if not chosen:
-            return []
+            return [], False
+        refused = False
         if not _reads_the_same(block, offset, chosen):
             # Some link would not read as one (in code, say): add them one at a time.
+            refused = True
             chosen = []
             seen = set(linked)
             for candidate in candidates:
@@ -693,7 +720,7 @@ class VaultLinker:
                     chosen.append(candidate)
                     seen.add(candidate.info.path)
         linked.update(c.info.path for c in chosen if c.info is not None)
-        return chosen
+        return chosen, refused
 
     def link_text(self, text: str, *, exclude: Iterable[str] = ()) -> tuple[str, list[Mention]]:
         """Link the mentions of vault notes in a Markdown text.
@@ -705,7 +732,7 @@ class VaultLinker:
         Returns:
             The text with links, and the mentions linked (positions in the given text).
         """
-        linked = set(self._existing_links(text))
+        linked = {path for _, path in self._existing_links(text)}
         return self._link(
             text, exclude=frozenset(exclude), linked=linked, first_only=self.options.first_only
         )
@@ -719,17 +746,15 @@ class VaultLinker:
         """
         return self._link(text, exclude=frozenset(exclude), linked=set(), first_only=False)[1]
 
-    def _existing_links(self, *texts: str) -> Counter[str]:
-        """How often the texts already link to each note (by path)."""
-        counts: Counter[str] = Counter()
-        for text in texts:
-            if "[[" not in text:
-                continue
+    def _existing_links(self, text: str) -> list[tuple[int, str]]:
+        """Where the text already links to a vault note: (position, note path)."""
+        found: list[tuple[int, str]] = []
+        if "[[" in text:
             for match in LINK_PATTERN.finditer(text):
                 info = self.index.resolve(match[0][2:-2].split("|", 1)[0])
                 if info is not None:
-                    counts[info.path] += 1
-        return counts
+                    found.append((match.start(), info.path))
+        return found
 
     # --- notes ----------------------------------------------------------------------
 
@@ -753,27 +778,28 @@ class VaultLinker:
             ]
         )
         texts = [note.summary, note.content, *(source.text for source in note.sources)]
-        counts = self._existing_links(*texts)
-        linked = set(counts)
-        results = [
-            self._link(
+        existing = [self._existing_links(text) for text in texts]
+        linked = {path for found in existing for _, path in found}
+        counts: Counter[str] = Counter()  # mentions per note, in the order of the first
+        results = []
+        for text, found in zip(texts, existing, strict=True):
+            result = self._link(
                 text,
                 exclude=exclude,
                 linked=linked,
                 first_only=self.options.first_only,
-                counts=counts,
+                found=found,
             )[0]
-            for text in texts
-        ]
+            results.append(result)
+            counts.update(path for _, path in sorted(found))
         summary, content, *scraped = results
         sources = [
-            _with_text(source, text) for source, text in zip(note.sources, scraped, strict=True)
+            _kept(source, "text", text) for source, text in zip(note.sources, scraped, strict=True)
         ]
-        linked_note = attrs.evolve(note, summary=summary, content=content, sources=sources)
-        if linked_note.summary != summary:
-            linked_note = attrs.evolve(linked_note, summary=note.summary)
-        if linked_note.content != content:
-            linked_note = attrs.evolve(linked_note, content=note.content)
+        linked_note = _kept(note, "summary", summary)
+        linked_note = _kept(linked_note, "content", content)
+        if sources != list(note.sources):
+            linked_note = attrs.evolve(linked_note, sources=sources)
         connections = self.connections(linked_note, counts=counts, exclude=exclude)
         return attrs.evolve(linked_note, connections=connections)
 
@@ -841,22 +867,31 @@ class VaultLinker:
                 (path for path, count in counts.items() if count > 0 and path not in excluded),
                 key=lambda path: (-counts[path], first_seen[path]),
             )
-            added = 0
-            for path in ranked:
-                if added >= self.options.connections_from_mentions:
-                    break
+            for path in ranked[: self.options.connections_from_mentions]:
                 info = self.index.get(path)
-                if info is not None and self.target(info).casefold() not in seen:
+                if info is not None:
                     add(self.target(info))
-                    added += 1
         return result
 
 
-def _with_text(source: Source, text: str) -> Source:
-    if text == source.text:
-        return source
-    linked = attrs.evolve(source, text=text)
-    return linked if linked.text == text else source
+_T = TypeVar("_T", Note, Source)
+
+
+def _kept(model: _T, field: str, text: str) -> _T:
+    """``model`` with a linked Markdown field, if the model keeps it as it is.
+
+    The note model puts Markdown in mdformat's canonical form; a field whose links that
+    would change (or that mdformat cannot format) stays as it was.
+    """
+    if text == getattr(model, field):
+        return model
+    try:
+        changes: dict[str, Any] = {field: text}
+        linked = attrs.evolve(model, **changes)
+    except Exception:  # a formatter bug must not cost the note
+        logger.warning("could not keep the links of a note's %s", field, exc_info=True)
+        return model
+    return linked if getattr(linked, field) == text else model
 
 
 def _mention(text: str, candidate: _Candidate) -> Mention:
@@ -870,6 +905,33 @@ def _mention(text: str, candidate: _Candidate) -> Mention:
         line=text.count("\n", 0, candidate.start) + 1,
         column=candidate.start - line_start + 1,
     )
+
+
+def _shifted(mentions: list[Mention], links: list[_Candidate], text: str) -> list[Mention]:
+    """Mentions found in ``text`` once ``links`` were put in, placed in ``text`` itself."""
+    ends: list[int] = []  # where each link ends in the linked text
+    shifts: list[int] = []  # how much longer the linked text is up to there
+    shift = 0
+    for link in links:
+        shift += len(_wikilink(link.target, text[link.start : link.end])) - (link.end - link.start)
+        ends.append(link.end + shift)
+        shifts.append(shift)
+    result = []
+    for mention in mentions:
+        index = bisect.bisect_right(ends, mention.start)
+        moved = shifts[index - 1] if index else 0
+        start, end = mention.start - moved, mention.end - moved
+        line_start = text.rfind("\n", 0, start) + 1
+        result.append(
+            attrs.evolve(
+                mention,
+                start=start,
+                end=end,
+                line=text.count("\n", 0, start) + 1,
+                column=start - line_start + 1,
+            )
+        )
+    return result
 
 
 def _longest_first(candidates: list[_Candidate]) -> list[_Candidate]:
