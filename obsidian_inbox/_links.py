@@ -351,27 +351,46 @@ class _Candidate:
     target: str = ""
 
 
+_PROSE_BLOCKS = frozenset(
+    {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquote_open"}
+)
+_REFERENCE = re.compile(r"^[ \t>]*\[[^\]\n]+\]:", re.MULTILINE)
+
+
+@functools.cache
+def _block_parser() -> MarkdownIt:
+    """The parser of :func:`_parser`, reading blocks only (no inline parsing)."""
+    md = MarkdownIt("commonmark").use(front_matter_plugin).enable("table")
+    md.core.ruler.disable("inline")
+    return md
+
+
 class _Structure:
-    """Where in a text links may go, and the blocks to check them in."""
+    """Where in a text links may go, and the blocks to check them in.
+
+    A block is the text between blank lines, unless the text has constructs that may
+    span blank lines (HTML blocks, fences in lists, ...): then the blocks are the
+    top-level paragraphs, lists and quotes markdown-it finds. Frontmatter, fenced code,
+    math blocks and comments are cut out either way, as is, in the second case,
+    anything that is not prose.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.whole = bool("$$" in text or "%%" in text or _SPANS_BLOCKS.search("\n" + text))
+        self.references = bool(_REFERENCE.search(text))
         cuts: list[tuple[int, int]] = []
         self.frontmatter = _frontmatter_end(text)
         if self.frontmatter:
             cuts.append((0, self.frontmatter))
-        # Fenced code is cut out even when the text is checked whole: that only ever
-        # keeps links out (the check decides the rest).
         cuts += _fences(text)
         if "$$" in text:
             cuts += [(m.start(), m.end()) for m in _MATH_BLOCK.finditer(text)]
         if "%%" in text:
             cuts += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
-        if not self.whole:
-            cuts += [
-                (m.start(), m.end()) for m in _BLANK_LINES.finditer(text) if m.end() > m.start()
-            ]
+        if "$$" in text or "%%" in text or _SPANS_BLOCKS.search("\n" + text):
+            cuts += self._not_prose(text)
+        else:
+            cuts += [(m.start() + 1, m.end()) for m in _BLANK_LINES.finditer(text)]
         merged: list[tuple[int, int]] = []
         for start, end in sorted(cuts):
             if merged and start <= merged[-1][1]:
@@ -382,14 +401,32 @@ class _Structure:
         self.cut_ends = [end for _, end in merged]
         self._protected: dict[int, list[tuple[int, int]]] = {}
 
+    @staticmethod
+    def _not_prose(text: str) -> list[tuple[int, int]]:
+        """Everything but the top-level paragraphs, lists and quotes, by markdown-it."""
+        offsets = [0]
+        for match in re.finditer("\n", text):
+            offsets.append(match.end())
+        offsets.append(len(text) + 1)
+        cuts: list[tuple[int, int]] = []
+        position = 0
+        for token in _block_parser().parse(text):
+            if token.level != 0 or token.nesting < 0 or token.map is None:
+                continue
+            start = offsets[min(token.map[0], len(offsets) - 1)]
+            end = min(offsets[min(token.map[1], len(offsets) - 1)], len(text))
+            if token.type in _PROSE_BLOCKS:
+                cuts.append((position, start))
+                position = max(position, end)
+        cuts.append((position, len(text)))
+        return [(start, end) for start, end in cuts if end > start]
+
     def inside_cut(self, start: int, end: int) -> bool:
         index = bisect.bisect_right(self.cut_starts, start) - 1
         return index >= 0 and self.cut_ends[index] > start
 
     def block(self, start: int) -> tuple[int, int]:
         """The block (between cuts) around ``start``."""
-        if self.whole:
-            return self.frontmatter, len(self.text)
         index = bisect.bisect_right(self.cut_ends, start)
         begin = self.cut_ends[index - 1] if index else 0
         end = self.cut_starts[index] if index < len(self.cut_starts) else len(self.text)
@@ -425,6 +462,10 @@ class _Structure:
         line_start, line_end = self._line(start)
         if end > line_end or _HEADING_LINE.match(text, line_start):
             return False
+        if self.references and text.rfind("[", line_start, start) > text.rfind(
+            "]", line_start, start
+        ):
+            return False  # "[...]" may be a link to a reference defined anywhere
         return not any(a < end and start < b for a, b in self._spans(line_start, line_end))
 
 
@@ -456,18 +497,7 @@ def _reading(block: str, tables: bool = True) -> tuple[str, int]:
     """How a block reads: its HTML with links shown as text, and its wikilinks in prose."""
     md = _parser(tables)
     tokens = md.parse(block)
-    prose = 0
-    for index, token in enumerate(tokens):
-        if token.type != "inline" or index == 0 or tokens[index - 1].type != "paragraph_open":
-            continue
-        depth = 0
-        for child in token.children or ():
-            if child.type == "link_open":
-                depth += 1
-            elif child.type == "link_close":
-                depth -= 1
-            elif child.type == "wikilink" and depth == 0:
-                prose += 1
+    prose = sum(1 for _ in _prose_links(tokens))
     return md.renderer.render(tokens, md.options, {}), prose
 
 
@@ -493,6 +523,48 @@ def _plain_block(block: str, links: Sequence[_Candidate]) -> bool:
     if _SYNTAX.search(block) or any(_SYNTAX.search(link.target) for link in links):
         return False
     return all(_PLAIN_LINE.fullmatch(line) for line in block.split("\n"))
+
+
+def _prose_links(tokens: Sequence[Token]) -> Iterator[Token]:
+    """The wikilinks of a parsed text that are in a paragraph and not inside a link."""
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or index == 0 or tokens[index - 1].type != "paragraph_open":
+            continue
+        depth = 0
+        for child in token.children or ():
+            if child.type == "link_open":
+                depth += 1
+            elif child.type == "link_close":
+                depth -= 1
+            elif child.type == "wikilink" and depth == 0:
+                yield child
+
+
+_MARKER = re.compile(r"\[\[\ue000(\d+)\ue001\]\]")
+
+
+def _in_prose(block: str, offset: int, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """The candidates that would be links in prose, found with one parse of the block.
+
+    Each is replaced by a numbered placeholder link; those read as wikilinks in a
+    paragraph (whatever tables are taken to be) are in prose.
+    """
+    parts: list[str] = []
+    position = 0
+    for number, candidate in enumerate(candidates):
+        parts += [block[position : candidate.start - offset], f"[[\ue000{number}\ue001]]"]
+        position = candidate.end - offset
+    parts.append(block[position:])
+    marked = "".join(parts)
+    found: set[int] | None = None
+    for tables in (True, False) if "|" in block else (True,):
+        numbers = {
+            int(match[1])
+            for link in _prose_links(_parser(tables).parse(marked))
+            if (match := _MARKER.fullmatch(link.content))
+        }
+        found = numbers if found is None else found & numbers
+    return [c for number, c in enumerate(candidates) if found and number in found]
 
 
 def _reads_the_same(block: str, offset: int, links: Sequence[_Candidate]) -> bool:
@@ -708,17 +780,27 @@ class VaultLinker:
             return [], False
         refused = False
         if not _reads_the_same(block, offset, chosen):
-            # Some link would not read as one (in code, say): add them one at a time.
+            # Some link would not read as one (in code, say). Find, with one parse, the
+            # mentions in prose; then link those, or else add them one at a time.
             refused = True
+            candidates = _in_prose(block, offset, candidates)
             chosen = []
             seen = set(linked)
             for candidate in candidates:
                 assert candidate.info is not None
-                if first_only and candidate.info.path in seen:
-                    continue
-                if _reads_the_same(block, offset, [*chosen, candidate]):
+                if not (first_only and candidate.info.path in seen):
                     chosen.append(candidate)
                     seen.add(candidate.info.path)
+            if chosen and not _reads_the_same(block, offset, chosen):
+                chosen = []
+                seen = set(linked)
+                for candidate in candidates:
+                    assert candidate.info is not None
+                    if first_only and candidate.info.path in seen:
+                        continue
+                    if _reads_the_same(block, offset, [*chosen, candidate]):
+                        chosen.append(candidate)
+                        seen.add(candidate.info.path)
         linked.update(c.info.path for c in chosen if c.info is not None)
         return chosen, refused
 
