@@ -20,10 +20,11 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -452,45 +453,67 @@ class _Tables:
                     del table[key]
 
 
+_LoadEntries = Callable[[list[str]], dict[str, "NoteInfo | str"]]
+
+
 class VaultIndex:
     """An in-memory index of a vault's notes, with look-ups by identity, title and tag.
 
-    Entries loaded from the cache are decoded on first use; the look-up tables are
-    built on the first look-up.
+    After a scan, the entries of unchanged folders stay in the cache until the index is
+    first used; entries are decoded on first use; the look-up tables are built on the
+    first look-up.
     """
 
     def __init__(self, notes: Iterable[NoteInfo] = ()) -> None:
         self._notes: dict[str, NoteInfo | str] = {}
+        self._pending: list[tuple[str, list[str]]] = []
+        self._load: _LoadEntries | None = None
         self._tables: _Tables | None = None
         self._log: list[str] = []
         for info in notes:
             self.add(info)
 
     @classmethod
-    def _from_entries(cls, entries: dict[str, NoteInfo | str]) -> VaultIndex:
+    def _from_scan(
+        cls,
+        entries: dict[str, NoteInfo | str],
+        pending: list[tuple[str, list[str]]],
+        load: _LoadEntries,
+    ) -> VaultIndex:
         index = cls()
         index._notes = entries
+        index._pending = pending
+        index._load = load
         return index
 
+    def _ready(self) -> dict[str, NoteInfo | str]:
+        """The entries, with those still in the cache loaded."""
+        if self._pending:
+            assert self._load is not None
+            pending, self._pending = self._pending, []
+            with bulk():
+                self._notes.update(self._load(_paths(pending)))
+        return self._notes
+
     def __len__(self) -> int:
-        return len(self._notes)
+        return len(self._notes) + sum(len(parts) for _, parts in self._pending)
 
     def __iter__(self) -> Iterator[NoteInfo]:
         self._decode_all()
         return iter(cast("list[NoteInfo]", list(self._notes.values())))
 
     def __contains__(self, path: object) -> bool:
-        return path in self._notes
+        return path in self._ready()
 
     def _decode_all(self) -> None:
-        notes = self._notes
+        notes = self._ready()
         with bulk():
             for path, entry in notes.items():
                 if isinstance(entry, str):
                     notes[path] = _decode(path, entry)
 
     def _info(self, path: str) -> NoteInfo:
-        entry = self._notes[path]
+        entry = self._ready()[path]
         if isinstance(entry, str):
             entry = self._notes[path] = _decode(path, entry)
         return entry
@@ -516,11 +539,11 @@ class VaultIndex:
 
     def get(self, path: str) -> NoteInfo | None:
         """Return the entry of the note at vault-relative ``path``."""
-        return self._info(path) if path in self._notes else None
+        return self._info(path) if path in self._ready() else None
 
     def add(self, info: NoteInfo) -> None:
         """Add (or replace) a note's entry."""
-        if info.path in self._notes:
+        if info.path in self._ready():
             self.remove(info.path)
         self._notes[info.path] = info
         if self._tables is not None:
@@ -529,7 +552,7 @@ class VaultIndex:
 
     def remove(self, path: str) -> None:
         """Drop a note's entry."""
-        if path not in self._notes:
+        if path not in self._ready():
             return
         info = self._info(path)
         del self._notes[path]
@@ -628,12 +651,51 @@ def _open_folder(name: str, parent: int | None) -> int | str:
     return os.open(name, _OPEN_DIR, dir_fd=parent) if _DIR_FDS else name
 
 
+def _cached(root: Path, state: State, paths: list[str]) -> dict[str, NoteInfo | str]:
+    """The cached entries of ``paths`` (a note missing from the cache is read again)."""
+    try:
+        data = state.index_data()
+    except sqlite3.ProgrammingError:  # closed since the scan
+        if state.path is None:
+            data = {}
+        else:
+            with State(state.path, read_only=True) as again:
+                data = again.index_data()
+    entries: dict[str, NoteInfo | str] = {}
+    for path in paths:
+        entry = data.get(path)
+        if entry is not None:
+            entries[path] = entry
+            continue
+        try:
+            entries[path] = read_note_info(path, (root / path).read_bytes())
+        except OSError as exc:
+            logger.warning("cannot read note %s: %s", path, exc.strerror or exc)
+    return entries
+
+
+def _listing(files: list[tuple[str, int, int]]) -> str:
+    return "\n".join([f"{name}\0{size}\0{mtime}" for name, size, mtime in files])
+
+
+def _paths(pending: list[tuple[str, list[str]]]) -> list[str]:
+    """The notes of unchanged folders, from their listing parts."""
+    return [prefix + part.split("\0", 1)[0] for prefix, parts in pending for part in parts]
+
+
 def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
-    cached = state.index_rows()
-    cached_row = cached.get
+    """Walk the vault; compare each folder's notes with the cache (one string per folder
+    when nothing changed in it, else note by note); read what changed."""
+    cached_folders = state.index_folders()
+    # A cache without folder listings (first scan, or an older cache): compare note by note.
+    all_rows = state.index_rows() if not cached_folders else None
     racy_after = time.time_ns() - int(RACY_SECONDS * 1e9)
     entries: dict[str, NoteInfo | str] = {}
+    pending: list[tuple[str, list[str]]] = []  # unchanged folders: (prefix, listing parts)
     changed: list[IndexRow] = []
+    removed: list[str] = []
+    listings: dict[str, str] = {}
+    seen: set[str] = set()
     temp_files: list[Path] = []
     read = 0
     stack: list[tuple[str, int | str]] = []
@@ -644,6 +706,7 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
     try:
         while stack:
             prefix, folder = stack.pop()
+            parts: list[str] = []  # name NUL size NUL mtime of each note
             try:
                 listing = os.scandir(folder)
             except OSError as exc:
@@ -664,27 +727,7 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
                                 stat = entry.stat(follow_symlinks=False)
                             except OSError:  # deleted meanwhile
                                 continue
-                            relative = prefix + name
-                            row = cached_row(relative)
-                            if (
-                                row is not None
-                                and row[1] == stat.st_mtime_ns
-                                and row[0] == stat.st_size
-                            ):
-                                entries[relative] = row[2]
-                                continue
-                            try:
-                                data = (root / relative).read_bytes()
-                            except OSError as exc:
-                                logger.warning(
-                                    "cannot read note %s: %s", relative, exc.strerror or exc
-                                )
-                                continue
-                            read += 1
-                            info = read_note_info(relative, data)
-                            entries[relative] = info
-                            mtime = stat.st_mtime_ns if stat.st_mtime_ns < racy_after else -1
-                            changed.append(IndexRow(relative, stat.st_size, mtime, _encode(info)))
+                            parts.append(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}")
                         elif entry.is_dir(follow_symlinks=False):
                             relative = prefix + name
                             if relative in skipped:
@@ -703,11 +746,48 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
             finally:
                 if isinstance(folder, int):
                     os.close(folder)
+            seen.add(prefix)
+            if cached_folders.get(prefix) == "\n".join(parts):  # nothing changed here
+                pending.append((prefix, parts))
+                continue
+            rows = all_rows if all_rows is not None else state.index_rows(prefix)
+            stored: list[tuple[str, int, int]] = []
+            for part in parts:
+                name, size_text, mtime_text = part.split("\0")
+                size, mtime = int(size_text), int(mtime_text)
+                relative = prefix + name
+                row = rows.pop(relative, None)
+                if row is not None and row[1] == mtime and row[0] == size:
+                    entries[relative] = row[2]
+                    stored.append((name, size, mtime))
+                    continue
+                try:
+                    data = (root / relative).read_bytes()
+                except OSError as exc:
+                    logger.warning("cannot read note %s: %s", relative, exc.strerror or exc)
+                    continue
+                read += 1
+                info = read_note_info(relative, data)
+                entries[relative] = info
+                kept = mtime if mtime < racy_after else -1  # re-read a racy note next time
+                changed.append(IndexRow(relative, size, kept, _encode(info)))
+                stored.append((name, size, kept))
+            if all_rows is None:
+                removed += rows
+            listings[prefix] = _listing(stored)
     finally:  # interrupted: close the folders not listed yet
         for _, folder in stack:
             if isinstance(folder, int):
                 os.close(folder)
-    removed = [path for path in cached if path not in entries]
-    if changed or removed:
-        state.update_index(changed, removed)
-    return ScanResult(VaultIndex._from_entries(entries), read, tuple(temp_files))
+    if all_rows is not None:
+        removed += all_rows
+    gone = [folder for folder in cached_folders if folder not in seen]
+    for folder in gone:
+        removed += state.index_rows(folder)
+    if changed or removed or listings or gone:
+        state.update_index(changed, removed, folders=listings, removed_folders=gone)
+    return ScanResult(
+        VaultIndex._from_scan(entries, pending, functools.partial(_cached, root, state)),
+        read,
+        tuple(temp_files),
+    )

@@ -80,7 +80,9 @@ _BAD_DISPLAY = re.compile(r"[\[\]|\n\r]")
 _FOLD = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u00a0", " "), ("\u202f", " "))
 _FOLD_ANY = re.compile("[" + "".join(a for a, _ in _FOLD) + "]")
 _NOT_BEFORE = frozenset("![#^\\/@&")
-_NOT_AFTER = frozenset("]")
+_ESCAPED_BEFORE = re.compile(r"\\[*~_][*~_\\]*\Z")
+_ESCAPED_AFTER = re.compile(r"[*~_]*\\")
+_NOT_AFTER = frozenset("]([")  # "[[x]](y)" and "[[x]][y]" would be Markdown links
 
 
 def _folded_set(values: Iterable[str]) -> frozenset[str]:
@@ -215,7 +217,9 @@ class _Name(NamedTuple):
 
 _HAS_WORD = re.compile(r"[^\W_]")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
-_ODD_NAME = re.compile(r"[\[\]|\n\r\u2019\u2018\u02bc\u00a0\u202f]")
+_ODD_NAME = re.compile(r"[\[\]|\n\r\u2019\u2018\u02bc\u00a0\u202f*~]|^_|_$")
+# A name with an emphasis marker that could pair with one outside it once linked.
+_MARKER_NAME = re.compile(r"[*~]|^_|_$")
 
 
 def _linkable_name(name: str, options: LinkOptions) -> str | None:
@@ -225,7 +229,7 @@ def _linkable_name(name: str, options: LinkOptions) -> str | None:
     if not (_HAS_LETTER if not options.numbers else _HAS_WORD).search(name):
         return None
     if _ODD_NAME.search(name):
-        if _BAD_DISPLAY.search(name):
+        if _BAD_DISPLAY.search(name) or _MARKER_NAME.search(name):
             return None
         folded = _fold(name)[0]
     else:
@@ -261,28 +265,34 @@ class _Matcher:
                 if folded is not None:
                     exact = name if _is_acronym(name) else None
                     table.setdefault(folded, []).append(_Entry(info.path, is_title, exact))
-        self.names = len(table)
+        # The automaton holds numbers (cheaper to store than objects); names[number].
+        self.names = [
+            _Name(folded, _is_word(folded[0]), _is_word(folded[-1]), tuple(entries))
+            for folded, entries in table.items()
+        ]
         self.automaton: Any = ahocorasick.Automaton()
-        for folded, entries in table.items():
-            record = _Name(folded, _is_word(folded[0]), _is_word(folded[-1]), tuple(entries))
-            self.automaton.add_word(folded, record)
+        add = self.automaton.add_word
+        for number, folded in enumerate(table):
+            add(folded, number)
         if table:
             self.automaton.make_automaton()
 
     def __len__(self) -> int:
-        return self.names
+        return len(self.names)
 
     def get(self, folded: str) -> _Name | None:
-        return self.automaton.get(folded, None) if self.names else None
+        number = self.automaton.get(folded, None) if self.names else None
+        return None if number is None else self.names[number]
 
-    def iter(self, folded: str) -> Iterator[tuple[int, _Name]]:
+    def iter(self, folded: str) -> Iterator[tuple[int, int]]:
+        """(index of the last character, name number) of every name in ``folded``."""
         return self.automaton.iter(folded) if self.names else iter(())
 
 
 # --- the structure of a text -------------------------------------------------------------
 
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
-_FENCE = re.compile(r"^(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
+_FENCE = re.compile(r"(`{3,}|~{3,})([^\n]*)")
 # Constructs that may span blank lines or change text far away, checked on the text
 # with a newline put first: HTML blocks, fences that are indented or inside lists or
 # quotes, and link reference definitions; also math blocks and comments (below).
@@ -321,13 +331,25 @@ def _frontmatter_end(text: str) -> int:
     return match.end() if match else 0
 
 
+def _fence_lines(text: str) -> Iterator[re.Match[str]]:
+    """The lines that start with ``` or ~~~ (found with ``str.find``, faster than ``^``)."""
+    for marker in ("```", "~~~"):
+        position = text.find(marker)
+        while position >= 0:
+            if position == 0 or text[position - 1] == "\n":
+                match = _FENCE.match(text, position)
+                if match is not None:
+                    yield match
+            position = text.find(marker, text.find("\n", position) + 1 or len(text))
+
+
 def _fences(text: str) -> list[tuple[int, int]]:
     """Top-level fenced code blocks: (start, end) of each, fences included."""
     regions: list[tuple[int, int]] = []
     if "```" not in text and "~~~" not in text:
         return regions
     opener: re.Match[str] | None = None
-    for match in _FENCE.finditer(text):
+    for match in sorted(_fence_lines(text), key=lambda m: m.start()):
         marker, rest = match[1], match[2]
         if opener is None:
             if marker[0] == "`" and "`" in rest:
@@ -357,6 +379,17 @@ _PROSE_BLOCKS = frozenset(
 _REFERENCE = re.compile(r"^[ \t>]*\[[^\]\n]+\]:", re.MULTILINE)
 
 
+def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Sorted, merged intervals: their starts and their ends."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return [start for start, _ in merged], [end for _, end in merged]
+
+
 @functools.cache
 def _block_parser() -> MarkdownIt:
     """The parser of :func:`_parser`, reading blocks only (no inline parsing)."""
@@ -377,28 +410,24 @@ class _Structure:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.references = bool(_REFERENCE.search(text))
+        self.references = "]:" in text and bool(_REFERENCE.search(text))
         cuts: list[tuple[int, int]] = []
         self.frontmatter = _frontmatter_end(text)
         if self.frontmatter:
             cuts.append((0, self.frontmatter))
         cuts += _fences(text)
-        if "$$" in text:
-            cuts += [(m.start(), m.end()) for m in _MATH_BLOCK.finditer(text)]
-        if "%%" in text:
-            cuts += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
-        if "$$" in text or "%%" in text or _SPANS_BLOCKS.search("\n" + text):
+        self.tricky = bool("$$" in text or "%%" in text or _SPANS_BLOCKS.search("\n" + text))
+        if self.tricky:
             cuts += self._not_prose(text)
-        else:
-            cuts += [(m.start() + 1, m.end()) for m in _BLANK_LINES.finditer(text)]
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(cuts):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        self.cut_starts = [start for start, _ in merged]
-        self.cut_ends = [end for _, end in merged]
+        # Math and comments may sit inside a paragraph: no link in them, but they do
+        # not end a block (the text around them is read with them).
+        excluded = list(cuts)
+        if "$$" in text:
+            excluded += [(m.start(), m.end()) for m in _MATH_BLOCK.finditer(text)]
+        if "%%" in text:
+            excluded += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
+        self.cut_starts, self.cut_ends = _merged(cuts)
+        self.excluded_starts, self.excluded_ends = _merged(excluded)
         self._protected: dict[int, list[tuple[int, int]]] = {}
 
     @staticmethod
@@ -421,15 +450,28 @@ class _Structure:
         cuts.append((position, len(text)))
         return [(start, end) for start, end in cuts if end > start]
 
-    def inside_cut(self, start: int, end: int) -> bool:
-        index = bisect.bisect_right(self.cut_starts, start) - 1
-        return index >= 0 and self.cut_ends[index] > start
+    def excluded(self, start: int, end: int) -> bool:
+        """Tell whether ``start:end`` overlaps frontmatter, code, math or a comment."""
+        index = bisect.bisect_right(self.excluded_starts, end - 1) - 1
+        return index >= 0 and self.excluded_ends[index] > start
 
     def block(self, start: int) -> tuple[int, int]:
-        """The block (between cuts) around ``start``."""
+        """The block around ``start``: between cuts, and (unless tricky) blank lines."""
         index = bisect.bisect_right(self.cut_ends, start)
         begin = self.cut_ends[index - 1] if index else 0
         end = self.cut_starts[index] if index < len(self.cut_starts) else len(self.text)
+        if self.tricky:
+            return begin, end
+        text = self.text
+        blank = _BLANK_LINES.search(text, start, end)
+        if blank is not None:
+            end = blank.start() + 1
+        line_start = max(text.rfind("\n", begin, start) + 1, begin)
+        while line_start > begin:  # back to the line after a blank one
+            previous = max(text.rfind("\n", begin, line_start - 1) + 1, begin)
+            if not text[previous : line_start - 1].strip(" \t"):
+                return line_start, end
+            line_start = previous
         return begin, end
 
     def _line(self, position: int) -> tuple[int, int]:
@@ -457,7 +499,13 @@ class _Structure:
             return False
         if end < len(text) and text[end] in _NOT_AFTER:
             return False
-        if self.inside_cut(start, end):
+        # An escaped emphasis marker next to a link: mdformat would escape it differently
+        # once the link splits the text around it ("\\*\\*x" -> "\\*\\*[[x]]" -> "**[[x]]").
+        if _ESCAPED_BEFORE.search(text, max(0, start - 8), start) or _ESCAPED_AFTER.match(
+            text, end
+        ):
+            return False
+        if self.excluded(start, end):
             return False
         line_start, line_end = self._line(start)
         if end > line_end or _HEADING_LINE.match(text, line_start):
@@ -512,31 +560,56 @@ def _replace(block: str, offset: int, links: Sequence[_Candidate]) -> str:
     return "".join(parts)
 
 
-# Blocks of plain prose and plain lists, where a wikilink cannot be anything else: no
-# character that starts inline syntax, no indentation, no line that could underline a
-# heading or rule a table.
-_SYNTAX = re.compile(r"[`*_\[\]<>\\!|~&$%#^=]")
-_PLAIN_LINE = re.compile(r"(?:[-+] |\d{1,9}[.)] )?(?![-+] |\d{1,9}[.)] )[^\s-][^\n]*|")
+# Blocks where a wikilink put in place of a word cannot read as anything else, and
+# cannot change how the rest reads: no brackets, code, HTML, tables, math, comments,
+# entities or escapes; no line that underlines a heading or opens a fence; not indented
+# code (no line indented four spaces). Emphasis markers (* _ ~) are fine away from the mention: a wikilink is one
+# opaque token, and whether a marker opens or closes emphasis depends only on the
+# characters right next to it.
+_BLOCK_SYNTAX = re.compile(r"[`\[\]<\\|$]|%%|&#?\w+;|^ {0,3}(?:=+|-+|~~~)[ \t]*$", re.MULTILINE)
+_EMPHASIS = frozenset("*_~")
+_INDENTED = re.compile(r"^(?: {4}|[ ]{0,3}\t)", re.MULTILINE)  # maybe indented code
 
 
-def _plain_block(block: str, links: Sequence[_Candidate]) -> bool:
-    if _SYNTAX.search(block) or any(_SYNTAX.search(link.target) for link in links):
+def _plain_block(block: str, offset: int, links: Sequence[_Candidate]) -> bool:
+    if _BLOCK_SYNTAX.search(block) or _INDENTED.search(block):
         return False
-    return all(_PLAIN_LINE.fullmatch(line) for line in block.split("\n"))
+    if any(marker in block for marker in _EMPHASIS):
+        for link in links:
+            start, end = link.start - offset, link.end - offset
+            if any(c in _EMPHASIS for c in block[max(0, start - 1) : end + 1]):
+                return False
+    return True
 
 
 def _prose_links(tokens: Sequence[Token]) -> Iterator[Token]:
-    """The wikilinks of a parsed text that are in a paragraph and not inside a link."""
+    """The wikilinks of a parsed text that are in a paragraph and not inside a link.
+
+    Not those with a literal ``*``, ``_`` or ``~`` right next to them either: mdformat
+    escapes such a marker by what is next to it, so a link there could change how the
+    text is written (emphasis around a link, ``**[[x]]**``, is fine).
+    """
     for index, token in enumerate(tokens):
         if token.type != "inline" or index == 0 or tokens[index - 1].type != "paragraph_open":
             continue
         depth = 0
-        for child in token.children or ():
+        children = token.children or []
+        for position, child in enumerate(children):
             if child.type == "link_open":
                 depth += 1
             elif child.type == "link_close":
                 depth -= 1
             elif child.type == "wikilink" and depth == 0:
+                before = children[position - 1] if position else None
+                after = children[position + 1] if position + 1 < len(children) else None
+                if (
+                    before is not None
+                    and before.type == "text"
+                    and before.content[-1:] in _EMPHASIS
+                ):
+                    continue
+                if after is not None and after.type == "text" and after.content[:1] in _EMPHASIS:
+                    continue
                 yield child
 
 
@@ -568,7 +641,7 @@ def _in_prose(block: str, offset: int, candidates: Sequence[_Candidate]) -> list
 
 
 def _reads_the_same(block: str, offset: int, links: Sequence[_Candidate]) -> bool:
-    if _plain_block(block, links):
+    if _plain_block(block, offset, links):
         return True
     linked = _replace(block, offset, links)
     for tables in (True, False) if "|" in block else (True,):
@@ -679,7 +752,9 @@ class VaultLinker:
         found: dict[tuple[int, int], _Candidate] = {}
         length = len(text)
         for matcher, masked in self._matchers():
-            for last, name in matcher.iter(folded):
+            names = matcher.names
+            for last, number in matcher.iter(folded):
+                name = names[number]
                 first = last - len(name.folded) + 1
                 if origin is None:
                     start, end = first, last + 1

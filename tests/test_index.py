@@ -371,3 +371,64 @@ def test_yaml_reference_helper_reports_errors() -> None:
     assert _yaml_frontmatter("a: [b")[1].startswith("invalid YAML frontmatter")
     assert _yaml_frontmatter("")[0] == {}
     assert yaml.safe_load("a: b") == {"a": "b"}
+
+
+def test_unchanged_folders_load_lazily_even_after_the_state_is_closed(
+    vault: Path, tmp_path: Path
+) -> None:
+    file = tmp_path / "state.sqlite3"
+    with State(file) as state:
+        first = paths(scan_vault(vault, state).index)
+    with State(file) as state:
+        result = scan_vault(vault, state)
+        assert result.read == 0
+    assert len(result.index) == len(first)
+    assert paths(result.index) == first  # loaded from the (closed, reopened) cache
+    assert result.index.get("A.md") == NoteInfo("A.md", "A", aliases=("Alpha",), tags=("x", "y"))
+
+
+def test_a_removed_folder_drops_out_of_the_cache(vault: Path, tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite3")
+    scan_vault(vault, state)
+    for note in (vault / "Folder" / "Deeper").iterdir():
+        note.unlink()
+    (vault / "Folder" / "Deeper").rmdir()
+    result = scan_vault(vault, state)
+    assert "Folder/Deeper/C.md" not in paths(result.index)
+    assert "Folder/Deeper/C.md" not in state.index_rows()
+    assert "Folder/Deeper/" not in state.index_folders()
+    assert scan_vault(vault, state, skip=["Inbox"]).read == 0
+    assert "Inbox/capture.md" not in state.index_rows()  # skipped folders drop out too
+
+
+def test_an_entry_missing_from_the_cache_is_read_again(vault: Path, tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite3")
+    scan_vault(vault, state)
+    with state._db:
+        state._db.execute("DELETE FROM notes WHERE path = 'A.md'")
+    index = scan_vault(vault, state).index
+    assert index.get("A.md") == NoteInfo("A.md", "A", aliases=("Alpha",), tags=("x", "y"))
+
+
+def test_a_cache_without_folder_listings_is_used(vault: Path, tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite3")
+    scan_vault(vault, state)
+    with state._db:
+        state._db.execute("DELETE FROM folders")
+        state._db.execute("INSERT INTO notes VALUES ('Gone.md', 1, 1, '{}')")
+    assert scan_vault(vault, state).read == 0
+    assert "Gone.md" not in state.index_rows()
+    assert scan_vault(vault, state).read == 0
+
+
+def test_folder_names_with_glob_characters(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    write(root, "a[1]*?/N.md", "n")
+    write(root, "a[1]*?/Sub/M.md", "m")
+    age(root)
+    state = State(tmp_path / "state.sqlite3")
+    scan_vault(vault := root, state)
+    assert set(state.index_rows("a[1]*?/")) == {"a[1]*?/N.md"}
+    write(vault, "a[1]*?/N.md", "changed")
+    age(vault / "a[1]*?/N.md", 30)
+    assert scan_vault(vault, state).read == 1

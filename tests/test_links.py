@@ -96,6 +96,8 @@ def linked(linker: VaultLinker, text: str, **kwargs: object) -> str:
         ("Turing, Alan wrote it.", "[[Alan Turing|Turing, Alan]] wrote it."),
         # typographic apostrophes match straight ones
         ("Read Don’t Make Me Think!", "Read [[Don't Make Me Think|Don’t Make Me Think]]!"),
+        # emphasis around a mention stays around the link
+        ("a **Gradient Descent** b", "a **[[Gradient Descent]]** b"),
         # titles ending in punctuation
         ("Mercury (Planet) is hot", "[[Mercury (Planet)]] is hot"),
         ("C++ Templates are hard", "[[C++ Templates]] are hard"),
@@ -145,6 +147,8 @@ def test_rules(linker: VaultLinker, text: str, expected: str | None) -> None:
         "[Gradient Descent] is a bracket",
         "\\Gradient Descent",
         "a*Gradient Descent*b",
+        "Gradient Descent(x) and Gradient Descent[y]",
+        "x \\*\\*Gradient Descent\\*\\* y",
     ],
 )
 def test_never_inside_code_links_urls_headings_or_frontmatter(
