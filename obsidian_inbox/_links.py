@@ -222,10 +222,19 @@ _ODD_NAME = re.compile(r"[\[\]|\n\r\u2019\u2018\u02bc\u00a0\u202f*~]|^_|_$")
 _MARKER_NAME = re.compile(r"[*~]|^_|_$")
 
 
+# Most names: ASCII, a letter first, nothing odd. One regex call tells.
+_SIMPLE_NAME = re.compile(r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9 ',.()+&:!?@/=-]*")
+
+
 def _linkable_name(name: str, options: LinkOptions) -> str | None:
     """Return the case-folded form of a title or alias worth linking, or None."""
     if len(name) < options.min_length:
         return None
+    if _SIMPLE_NAME.fullmatch(name):
+        folded = name.lower()
+        if folded in options.skip or (folded in options.stop_words and name.upper() != name):
+            return None
+        return folded
     if not (_HAS_LETTER if not options.numbers else _HAS_WORD).search(name):
         return None
     if _ODD_NAME.search(name):
@@ -249,25 +258,47 @@ class _Matcher:
     def _build(self, infos: Iterable[NoteInfo], options: LinkOptions) -> None:
         table: dict[str, list[_Entry]] = {}
         skip_folders = options.skip_folders
+        aliases = options.aliases
+        simple = _SIMPLE_NAME.fullmatch
+        skip, stop_words, min_length = options.skip, options.stop_words, options.min_length
+        numbers = options.numbers
+
+        def enter(name: str, path: str, is_title: bool) -> None:
+            if simple(name) and len(name) >= min_length:  # the common case, inline
+                folded = name.lower()
+                if folded in skip or (folded in stop_words and name.upper() != name):
+                    return
+                exact = name if name.upper() == name else None
+            elif not numbers and name.isascii() and not _HAS_LETTER.search(name):
+                return  # a number or a date
+            else:
+                name = unicodedata.normalize("NFC", name.strip())
+                found = _linkable_name(name, options)
+                if found is None:
+                    return
+                folded, exact = found, (name if _is_acronym(name) else None)
+            entries = table.get(folded)
+            if entries is None:
+                table[folded] = [_Entry(path, is_title, exact)]
+            else:
+                entries.append(_Entry(path, is_title, exact))
+
         for info in infos:
-            if skip_folders and info.path.startswith(skip_folders):
+            path = info.path
+            if (skip_folders and path.startswith(skip_folders)) or _BAD_TARGET.search(path):
                 continue
-            if _BAD_TARGET.search(info.path):
-                continue
-            names = [(info.title, True)]
-            if options.aliases and info.aliases:
-                names += [(alias, False) for alias in info.aliases]
-            for name, is_title in names:
-                name = name.strip()
-                if not name.isascii():
-                    name = unicodedata.normalize("NFC", name)
-                folded = _linkable_name(name, options)
-                if folded is not None:
-                    exact = name if _is_acronym(name) else None
-                    table.setdefault(folded, []).append(_Entry(info.path, is_title, exact))
+            enter(info.title, path, True)
+            if aliases:
+                for alias in info.aliases:
+                    enter(alias, path, False)
         # The automaton holds numbers (cheaper to store than objects); names[number].
         self.names = [
-            _Name(folded, _is_word(folded[0]), _is_word(folded[-1]), tuple(entries))
+            _Name(
+                folded,
+                folded[0].isalnum() or _is_word(folded[0]),
+                folded[-1].isalnum() or _is_word(folded[-1]),
+                tuple(entries),
+            )
             for folded, entries in table.items()
         ]
         self.automaton: Any = ahocorasick.Automaton()
