@@ -131,10 +131,23 @@ class NoteInfo:
         )
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _encode(info: NoteInfo) -> str:
-    """The cached JSON of an entry: only its non-empty fields."""
-    data = {key: value for key, value in info.to_data().items() if value}
-    return json.dumps(data, ensure_ascii=False) if data else "{}"
+    """The cached JSON of an entry (as :meth:`NoteInfo.to_data`, empty fields left out)."""
+    data: dict[str, Any] = {}
+    if info.url:
+        data["url"] = info.url
+    if info.capture_id:
+        data["capture_id"] = info.capture_id
+    if info.aliases:
+        data["aliases"] = list(info.aliases)
+    if info.tags:
+        data["tags"] = list(info.tags)
+    if info.error:
+        data["error"] = info.error
+    return _JSON(data) if data else "{}"
 
 
 def _decode(path: str, data: str) -> NoteInfo:
@@ -348,7 +361,11 @@ def _simple_frontmatter(source: str) -> dict[str, Any] | None:
             blocks.append((key, items))
             continue
         items = None
-        ok, value = _scalar(match[2], used=used)
+        text = match[2]
+        if not used and text[0] not in _PLAIN_BAD_START and _plain(text, used=False) is not None:
+            result[key] = text  # not a key the index reads: valid YAML is all that matters
+            continue
+        ok, value = _scalar(text, used=used)
         if not ok:
             return None
         result[key] = value
@@ -690,6 +707,7 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
     # A cache without folder listings (first scan, or an older cache): compare note by note.
     all_rows = state.index_rows() if not cached_folders else None
     racy_after = time.time_ns() - int(RACY_SECONDS * 1e9)
+    base = os.fspath(root)
     entries: dict[str, NoteInfo | str] = {}
     pending: list[tuple[str, list[str]]] = []  # unchanged folders: (prefix, listing parts)
     changed: list[IndexRow] = []
@@ -762,7 +780,8 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
                     stored.append((name, size, mtime))
                     continue
                 try:
-                    data = (root / relative).read_bytes()
+                    with open(f"{base}/{relative}", "rb") as handle:  # noqa: PTH123 - no Path per note
+                        data = handle.read()
                 except OSError as exc:
                     logger.warning("cannot read note %s: %s", relative, exc.strerror or exc)
                     continue
