@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+from click.testing import CliRunner
 
 from obsidian_inbox import (
     LinkOptions,
@@ -25,6 +26,7 @@ from obsidian_inbox import (
     process_inbox,
     unlinked_mentions,
 )
+from obsidian_inbox._cli import cli
 from obsidian_inbox._index import read_note_text
 from obsidian_inbox._markdown import normalize_markdown
 
@@ -442,12 +444,16 @@ def test_mentions_command(tmp_path: Path) -> None:
     (vault / "Other.md").write_text("# Other\n\nUses gradient descent, and [[Gradient Descent]].\n")
     result = run_cli("mentions", vault)
     assert result.returncode == 0, result.stderr
+    in_process = CliRunner().invoke(cli, ["mentions", str(vault)])
+    assert in_process.exit_code == 0
+    assert in_process.output == result.stdout
     assert result.stdout.splitlines() == [
         "Other.md:3:6: gradient descent -> [[Gradient Descent|gradient descent]]",
         "1 unlinked mentions in 1 notes",
     ]
-    result = run_cli("mentions", "--json", vault)
-    assert json.loads(result.stdout) == {
+    as_json = CliRunner().invoke(cli, ["mentions", "--json", str(vault)])
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.output) == {
         "mentions": [
             {
                 "note": "Other.md",
@@ -464,12 +470,15 @@ def test_mentions_command(tmp_path: Path) -> None:
     assert not (vault / ".obsidian-inbox").exists()
 
 
-def test_mentions_command_usage_errors(tmp_path: Path) -> None:
+def test_mentions_command_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = run_cli("mentions", tmp_path / "missing")
     assert result.returncode == 2
     assert "does not exist" in result.stderr
-    assert run_cli("mentions", cwd=tmp_path).returncode == 2  # not inside a vault
-    assert run_cli("mentions", "--bogus", tmp_path).returncode == 2
+    runner = CliRunner()
+    assert runner.invoke(cli, ["mentions", str(tmp_path / "missing")]).exit_code == 2
+    assert runner.invoke(cli, ["mentions", "--bogus", str(tmp_path)]).exit_code == 2
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(cli, ["mentions"]).exit_code == 2  # not inside a vault
 
 
 def test_normalised_fields_stay_linked(index: VaultIndex) -> None:
