@@ -20,10 +20,13 @@ own notes) and links them, by these rules:
 - titles too short or too common to mean a note are skipped (one letter, stop-words,
   numbers and dates, a configurable list).
 
-Where a link may go is decided by markdown-it itself: each block (the text between
-blank lines, or the whole text when it has constructs that span blank lines) is parsed
-before and after the links are put in, and a link is kept only if the block renders the
-same (links shown as their text) and the link is read as a wikilink in a paragraph.
+Where a link may go is decided by markdown-it itself: each block with a mention (the
+text between blank lines; or, when the text has constructs that span blank lines,
+markdown-it's top-level paragraphs, lists and quotes) is parsed before and after the
+links are put in, and a link is kept only if the block renders the same (links shown
+as their text) and the link is read as a wikilink in a paragraph. Blocks of plain prose,
+where a wikilink cannot be read as anything else, are not parsed (a property test
+checks that markdown-it agrees).
 """
 
 from __future__ import annotations
