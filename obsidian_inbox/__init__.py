@@ -24,6 +24,8 @@ from ._errors import (
 from ._fetch import Fetcher, FetchResult
 from ._inbox import parse_inbox_file
 from ._index import NoteInfo, VaultIndex
+from ._links import LinkOptions, Mention, VaultLinker, link_note
+from ._mentions import unlinked_mentions
 from ._note import Note, Source
 from ._pipeline import Enricher, Enrichment, Linker, process_inbox
 from ._render import parse_note, render_note
@@ -46,7 +48,9 @@ __all__ = [
     "Fetcher",
     "InboxParseError",
     "LLMSummarizer",
+    "LinkOptions",
     "Linker",
+    "Mention",
     "Note",
     "NoteConflictError",
     "NoteFormatError",
@@ -63,14 +67,17 @@ __all__ = [
     "Vault",
     "VaultError",
     "VaultIndex",
+    "VaultLinker",
     "VaultLockedError",
     "WebEnricher",
     "WriteResult",
+    "link_note",
     "load_settings",
     "parse_inbox_file",
     "parse_note",
     "process_inbox",
     "render_note",
+    "unlinked_mentions",
 ]
 
 # The library never prints: its log records go nowhere until the application configures

@@ -25,6 +25,7 @@ from ._config import ResolvedSettings, resolve
 from ._enrich import WebEnricher
 from ._errors import ConfigError, ObsidianInboxError, VaultError, VaultLockedError
 from ._inbox import parse_inbox_file
+from ._mentions import unlinked_mentions
 from ._output import (
     config_json,
     config_toml,
@@ -443,6 +444,54 @@ def demo(folder: Path | None) -> None:
         markup=False,
         highlight=False,
     )
+    sys.exit(EXIT_OK)
+
+
+@cli.command()
+@_VAULT
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@_VERBOSE
+def mentions(vault: tuple[str, ...], as_json: bool, verbose: int) -> None:
+    """List unlinked mentions of notes across VAULT; change nothing.
+
+    Each line names a note, the line and column of a mention of another note's title or
+    alias, and the link that would replace it. Exit code 0, whatever was found.
+    """
+    out, err = make_consoles()
+    path = _vault_argument(vault, err)
+    found: list[dict[str, Any]] = []
+    notes: set[str] = set()
+    try:
+        with _diagnostics(verbose, err):
+            listed = list(unlinked_mentions(path))
+        for note, mention in listed:
+            notes.add(note)
+            if as_json:
+                found.append(
+                    {
+                        "note": note,
+                        "line": mention.line,
+                        "column": mention.column,
+                        "text": mention.text,
+                        "target": mention.target,
+                        "target_path": mention.path,
+                        "link": mention.wikilink(),
+                    }
+                )
+            else:
+                found.append({})
+                out.print(
+                    f"{note}:{mention.line}:{mention.column}: {mention.text} -> {mention.wikilink()}",
+                    markup=False,
+                )
+    except VaultError as exc:
+        _fail(err, str(exc), EXIT_USAGE)
+    if as_json:
+        click.echo(
+            json.dumps({"mentions": found, "notes": len(notes)}, indent=2, ensure_ascii=False)
+        )
+    else:
+        out.print(f"{len(found)} unlinked mentions in {len(notes)} notes", markup=False)
     sys.exit(EXIT_OK)
 
 

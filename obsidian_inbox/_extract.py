@@ -148,11 +148,17 @@ _WORD = re.compile(r"\w+")
 _BAD_LINK = re.compile(r"\[([^\]\n]*)\]\((?!https?:|mailto:|#)[^)\n]*\)")
 
 
+def _wikilink_text(link: str) -> str:
+    """``[[Target|shown]]`` → ``shown``; ``[[Target]]`` → ``Target``, as Obsidian shows them."""
+    target, _, shown = link.removeprefix("!").removeprefix("[[").removesuffix("]]").partition("|")
+    return shown or target
+
+
 def plain_text(markdown: str) -> str:
     """Return the text of ``markdown`` with its syntax removed (links become their text).
 
-    >>> plain_text("## Hi\\n\\nSee [the *docs*](https://x.example) and `code`.")
-    'Hi\\nSee the docs and code.'
+    >>> plain_text("## Hi\\n\\nSee [the *docs*](https://x.example), [[Notes|notes]] and `code`.")
+    'Hi\\nSee the docs, notes and code.'
     """
     parts: list[str] = []
     for token in parser().parse(markdown):
@@ -160,6 +166,8 @@ def plain_text(markdown: str) -> str:
             parts.extend(
                 child.content
                 if child.type in {"text", "code_inline", "html_inline"}
+                else _wikilink_text(child.content)
+                if child.type == "wikilink"
                 else " "
                 if child.type in {"softbreak", "hardbreak"}
                 else ""

@@ -29,6 +29,7 @@ from ._errors import (
 )
 from ._inbox import parse_inbox_file
 from ._index import VaultIndex
+from ._links import VaultLinker
 from ._note import Note
 from ._preview import note_diff
 from ._report import Outcome, Report, Status
@@ -67,10 +68,6 @@ Linker = Callable[[Note, VaultIndex], Note]
 
 def _no_enrichment(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
     return Enrichment(note)
-
-
-def _no_linking(note: Note, index: VaultIndex) -> Note:
-    return note
 
 
 def list_captures(inbox: Path, pattern: str = "*.txt") -> list[Path]:
@@ -219,7 +216,8 @@ def process_inbox(
         enricher: What enriches notes (fetching, classifying, summarising); default: a
             :class:`~obsidian_inbox.WebEnricher` configured by ``settings``, closed at the
             end of the run.
-        linker: What links notes to the vault's notes.
+        linker: What links notes to the vault's notes; default: a :class:`VaultLinker`
+            (mentions of existing notes become ``[[wikilinks]]``; connections filled in).
         concurrency: How many captures are enriched at once; default:
             ``settings.concurrency``.
         on_progress: Called with (done, total) as captures are handled.
@@ -262,7 +260,7 @@ def process_inbox(
         settings=settings,
         dry_run=dry_run,
         enricher=enricher,
-        linker=linker or _no_linking,
+        linker=linker or VaultLinker(),
         on_progress=on_progress,
     )
     interrupted = False

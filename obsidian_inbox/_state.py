@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -45,6 +43,10 @@ CREATE TABLE IF NOT EXISTS notes (
     mtime_ns INTEGER NOT NULL,
     data TEXT NOT NULL             -- JSON: url, capture_id, aliases, tags, error
 );
+CREATE TABLE IF NOT EXISTS folders (
+    folder TEXT PRIMARY KEY,       -- vault-relative: "" or ending in "/"
+    listing TEXT NOT NULL          -- its notes as last scanned: name NUL size NUL mtime_ns, per line
+);
 """
 
 
@@ -64,12 +66,19 @@ class WriteRecord:
 
 @attrs.frozen
 class IndexRow:
-    """A cached entry of the vault index."""
+    """A cached entry of the vault index.
+
+    Attributes:
+        path: The note's vault-relative path.
+        size: Its size in bytes when it was read.
+        mtime_ns: Its modification time when it was read (-1: re-read it next time).
+        data: What was learned from it, as JSON text (decoded only when needed).
+    """
 
     path: str
     size: int
     mtime_ns: int
-    data: dict[str, Any]
+    data: str
 
 
 def _now() -> str:
@@ -224,29 +233,61 @@ class State:
 
     # --- index cache ------------------------------------------------------------------
 
-    def index_rows(self) -> dict[str, IndexRow]:
-        """Return the cached index, keyed by vault-relative path."""
+    def index_rows(self, folder: str | None = None) -> dict[str, tuple[int, int, str]]:
+        """Return cached index entries: vault-relative path -> (size, mtime_ns, JSON data).
+
+        Args:
+            folder: Only the notes directly in this vault folder (``""`` or ending in
+                ``/``); default: every note.
+        """
+        query = "SELECT path, size, mtime_ns, data FROM notes"
+        parameters: tuple[str, ...] = ()
+        if folder == "":
+            query += " WHERE path NOT GLOB '*/*'"
+        elif folder is not None:
+            literal = "".join(f"[{c}]" if c in "*?[" else c for c in folder)
+            query += " WHERE path GLOB ? AND path NOT GLOB ?"
+            parameters = (literal + "*", literal + "*/*")
         try:
-            cursor = self._db.execute("SELECT path, size, mtime_ns, data FROM notes")
+            cursor = self._db.execute(query, parameters)
         except sqlite3.OperationalError:
             return {}
-        return {row[0]: IndexRow(row[0], row[1], row[2], json.loads(row[3])) for row in cursor}
+        return {path: (size, mtime_ns, data) for path, size, mtime_ns, data in cursor}
 
-    def update_index(self, changed: Iterable[IndexRow], removed: Iterable[str]) -> None:
-        """Store changed index entries and drop removed ones."""
+    def index_data(self) -> dict[str, str]:
+        """Return the cached JSON data of every note, by vault-relative path."""
+        try:
+            return dict(self._db.execute("SELECT path, data FROM notes"))
+        except sqlite3.OperationalError:
+            return {}
+
+    def index_folders(self) -> dict[str, str]:
+        """Return each folder's listing of notes as last scanned (see :func:`scan_vault`)."""
+        try:
+            return dict(self._db.execute("SELECT folder, listing FROM folders"))
+        except sqlite3.OperationalError:
+            return {}
+
+    def update_index(
+        self,
+        changed: Iterable[IndexRow],
+        removed: Iterable[str],
+        *,
+        folders: Mapping[str, str] | None = None,
+        removed_folders: Iterable[str] = (),
+    ) -> None:
+        """Store changed index entries and folder listings, drop removed ones; one transaction."""
         if self.read_only:
             return
         self._db.executemany(
             "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
-            [
-                (
-                    row.path,
-                    row.size,
-                    row.mtime_ns,
-                    json.dumps(row.data, ensure_ascii=False, default=str),
-                )
-                for row in changed
-            ],
+            [(row.path, row.size, row.mtime_ns, row.data) for row in changed],
         )
         self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO folders VALUES (?, ?)", list((folders or {}).items())
+        )
+        self._db.executemany(
+            "DELETE FROM folders WHERE folder = ?", [(folder,) for folder in removed_folders]
+        )
         self._done()

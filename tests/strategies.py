@@ -311,3 +311,78 @@ def _fragment(draw: st.DrawFn, depth: int = 0) -> str:
 
 #: HTML fragments as feeds hold them: nested tags, dangerous attributes, entities, Markdown look-alikes.
 html_fragments = _fragment()
+# --- vault titles and text that mentions them ----------------------------------------
+
+#: Note titles for linking tests: prefixes of each other, punctuation, accents, an
+#: acronym, Markdown syntax inside, a name two notes share.
+vault_titles = (
+    "Gradient Descent",
+    "Stochastic Gradient Descent",
+    "Machine Learning",
+    "Machine Learning Engineer",
+    "CRISPR",
+    "C++ Templates",
+    "Zürich",
+    "Straße",
+    "Don't Make Me Think",
+    "Mercury (Planet)",
+    "snake_case",
+    "x*y",
+    "Index",
+)
+_mention = st.sampled_from(
+    [
+        *vault_titles,
+        "gradient descent",
+        "MACHINE LEARNING",
+        "crispr",
+        "STRASSE",
+        "Don’t Make Me Think",
+    ]
+)
+_PLACES = st.sampled_from(
+    [
+        "{}",
+        "{} ",
+        " {}.",
+        "`{}`",
+        "``{}``",
+        "[{}](http://a.b)",
+        "![{}](x.png)",
+        "[[{}]]",
+        "[[x|{}]]",
+        "![[{}]]",
+        "http://a.b/{}",
+        "www.{}.org",
+        "<http://a.b/{}>",
+        "<span>{}</span>",
+        "# {}\n",
+        "\n## {}\n",
+        "\n{}\n===\n",
+        "**{}**",
+        "*{}*",
+        "_{}_",
+        "~~{}~~",
+        "#{}",
+        "${}$",
+        "%%{}%%",
+        "\n```\n{}\n```\n",
+        "\n    {}\n",
+        "\n> {}\n",
+        "\n- {}\n",
+        "\n| {} | b |\n|---|---|\n| {} | d |\n",
+        "!{}",
+        "[{}]",
+        "\\{}",
+        "a{}b",
+        "{}'s",
+    ]
+)
+mention_markdown = st.lists(
+    st.one_of(
+        st.builds(lambda place, name: place.replace("{}", name), _PLACES, _mention),
+        markdown_text,
+        st.sampled_from(["\n", "\n\n", " ", ". ", "---\ntitle: Index\n---\n"]),
+    ),
+    max_size=12,
+).map("".join)

@@ -158,10 +158,10 @@ def test_a_read_only_notes_folder_fails_cleanly(
 
     real_open = os.open
 
-    def read_only(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+    def read_only(path: str | os.PathLike[str], flags: int, *args: int, **kwargs: int) -> int:
         if flags & os.O_CREAT and Path(path).parent.name == "Notes":
             raise OSError(errno.EROFS, "Read-only file system", str(path))
-        return real_open(path, flags, *args)
+        return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", read_only)
     path = capture("20250101_000000_note_x.txt", "A thought.\n")

@@ -181,10 +181,10 @@ def test_a_refused_write_is_a_vault_error_and_leaves_nothing(
 
     real_open = os.open
 
-    def refusing_open(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+    def refusing_open(path: str | os.PathLike[str], flags: int, *args: int, **kwargs: int) -> int:
         if str(path).endswith(TEMP_SUFFIX):
             raise OSError(errno.EROFS, "Read-only file system", str(path))
-        return real_open(path, flags, *args)
+        return real_open(path, flags, *args, **kwargs)
 
     (vault / "Notes").mkdir()
     monkeypatch.setattr(os, "open", refusing_open)
