@@ -226,7 +226,7 @@ def is_plain_inline(text: str) -> bool:
 
 
 def is_plain_markdown(text: str) -> bool:
-    """Tell whether ``text`` is plain prose: paragraphs, simple lists, URLs and #tags."""
+    """Tell whether ``text`` is plain prose: paragraphs, simple lists, URLs, #tags, [[links]]."""
     known = _plain_cache.get(text)
     if known is None:
         known = _plain_paragraphs(text) is not None
@@ -239,13 +239,22 @@ def is_plain_markdown(text: str) -> bool:
 _plain_cache: dict[str, bool] = {}
 
 
+# A [[wikilink]] or ![[embed]] that the mdformat-wikilink plugin keeps verbatim: after a
+# space or an opening bracket or quote (glued to a URL, the autolink takes it), no "[" in
+# the shown text (the plugin then reads it twice) and no "(" or "[" after it (that makes it
+# a Markdown link); all found by the property tests.
+_WIKILINK = re.compile(r"(?:(?<=[\s(\"'“‘])|^)!?\[\[[^\[|\]\n]+(?:\|[^\[\]\n]+)?\]\](?![(\[])")
+# What stands for a wikilink when the rest of a line is checked: a symbol, not a word
+# character, so the rules about what may sit next to it stay strict.
+_LINK_STAND_IN = "\u2603"
+
+
 def _plain_line(line: str) -> bool:
-    return (
-        bool(line)
-        and line == line.strip()
-        and not _BAD_LINE_START.match(line)
-        and not _NOT_PLAIN.search(line)
-    )
+    if not line or line != line.strip():
+        return False
+    if "[[" in line:
+        line = _WIKILINK.sub(_LINK_STAND_IN, line)
+    return not _BAD_LINE_START.match(line) and not _NOT_PLAIN.search(line)
 
 
 def _plain_paragraphs(text: str) -> list[str] | None:

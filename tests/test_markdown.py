@@ -39,6 +39,13 @@ _word = st.one_of(
     st.sampled_from(
         ["1.", "2)", "10.", "a_b", "a_", "_a", "&amp;", "&x", "C#", "a#b", "www.x.org"]
     ),
+    st.builds(
+        lambda bang, target, alias, after: f"{bang}[[{target}{alias}]]{after}",
+        st.sampled_from(["", "", "!"]),
+        st.text(string.ascii_letters + " _*&#^/.-é", min_size=1, max_size=10),
+        st.sampled_from(["", "|shown", "|a b", "|x_y", "|[", "|300"]),
+        st.sampled_from(["", "", "(b)", "[x]", "_", "s", ":"]),
+    ),
 )
 _line = st.lists(_word, min_size=1, max_size=8).map(" ".join) | st.lists(_word, max_size=5).map(
     "".join
