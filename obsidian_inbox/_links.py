@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -732,7 +733,9 @@ class VaultLinker:
         if index.version == self._overlay_version:
             return
         changed = index.changed_since(self._base_version)
-        if len(changed) > max(256, len(self._base) // 50):
+        # The overlay is rebuilt on every change and the base when the overlay outgrows
+        # about sqrt(2 x base) names: either costs about that much per note a run adds.
+        if len(changed) > max(32, math.isqrt(2 * len(self._base))):
             self._index = None
             self._sync(index)
             return

@@ -357,6 +357,20 @@ def test_the_linker_follows_the_index(index: VaultIndex) -> None:
     assert linker(note, VaultIndex()).content == note.content  # another index
 
 
+
+def test_the_linker_follows_notes_added_one_at_a_time() -> None:
+    """As a run does: each note written is linkable by the next, across every rebuild."""
+    live = VaultIndex(NOTES)
+    linker = VaultLinker()
+    live.remove("Areas/Gradient Descent.md")
+    for number in range(200):
+        live.add(NoteInfo(f"Run/Topic {number}.md", f"Topic {number}"))
+        text = f"Topic {number}, Topic {number // 2} and gradient descent"
+        linked = linker(Note(title="t", content=text), live).content
+        expected = f"[[Topic {number}]], [[Topic {number // 2}]] and gradient descent"
+        assert linked == (expected if number else "[[Topic 0]], Topic 0 and gradient descent")
+
+
 # --- the pipeline ------------------------------------------------------------------------
 
 
