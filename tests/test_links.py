@@ -357,7 +357,6 @@ def test_the_linker_follows_the_index(index: VaultIndex) -> None:
     assert linker(note, VaultIndex()).content == note.content  # another index
 
 
-
 def test_the_linker_follows_notes_added_one_at_a_time() -> None:
     """As a run does: each note written is linkable by the next, across every rebuild."""
     live = VaultIndex(NOTES)
