@@ -414,14 +414,35 @@ def _process(
                     if stop.is_set():
                         break  # the current capture is finished; the rest wait for next time
                     if len(written) >= _BATCH:
-                        batch.close()  # the notes are durable now
-                        _file_away(run, written)
+                        _file_away(run, _durable(run, batch, written))
                         written = []
                         batch.enter_context(run.vault.batch())
+                written = _durable(run, batch, written)
         finally:
             for future in futures:
                 future.cancel()
     _file_away(run, written)
+
+
+def _durable(run: _Run, batch: contextlib.ExitStack, written: list[_Written]) -> list[_Written]:
+    """End the batch, making its notes durable; return those whose captures may be filed away.
+
+    If their folder cannot be synced (an I/O error), the notes may not last: their captures
+    stay in the inbox, and the next run recognises the notes by their ``capture_id``.
+    """
+    try:
+        batch.close()
+    except VaultError as exc:
+        for item in written:
+            run.record(
+                item.parsed.capture,
+                "failed",
+                note=item.note,
+                reason=f"{exc}; the capture stays in the inbox",
+                error=type(exc).__name__,
+            )
+        return []
+    return written
 
 
 class _Stopped(Exception):
