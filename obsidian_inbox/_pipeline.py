@@ -373,7 +373,10 @@ def _process(
             break
         known = _known_note(run.vault.index, parsed.note)
         if known is not None and not _may_improve(run, known[0]):
-            known_already.append(_known(run, parsed, *known))
+            try:
+                known_already.append(_known(run, parsed, *known))
+            except VaultError as exc:  # its note could not be recorded as ours (a full disk)
+                run.record(parsed.capture, "failed", reason=str(exc), error=type(exc).__name__)
         else:
             to_enrich.append(parsed)
     _file_away(run, known_already)
@@ -408,7 +411,13 @@ def _process(
                                 status_reason=f"enrichment failed: {exc}",
                             )
                         )
-                    done = _write(run, parsed, enrichment)
+                    try:
+                        done = _write(run, parsed, enrichment)
+                    except VaultError as exc:  # the state refused a change (a full disk)
+                        run.record(
+                            parsed.capture, "failed", reason=str(exc), error=type(exc).__name__
+                        )
+                        done = None
                     if done is not None:
                         written.append(done)
                     if stop.is_set():
@@ -493,6 +502,13 @@ def _known(run: _Run, parsed: _Parsed, path: str, kind: str) -> _Written:
 
 def _file_away(run: _Run, written: list[_Written]) -> None:
     """Move the captures of notes now on disk to the archive, durably, and record outcomes."""
+    try:
+        _file_away_batch(run, written)
+    except VaultError as exc:  # the captures are filed; only forgetting their attempts failed
+        logger.warning("%s", exc)
+
+
+def _file_away_batch(run: _Run, written: list[_Written]) -> None:
     with run.vault.batch():
         for item in written:
             capture = item.parsed.capture
@@ -520,7 +536,8 @@ def _file_away(run: _Run, written: list[_Written]) -> None:
                 )
                 continue
             if not run.dry_run:
-                run.vault._store.clear_attempts(item.parsed.note.capture_id)
+                with contextlib.suppress(VaultError):  # said once, at the batch's end
+                    run.vault._store.clear_attempts(item.parsed.note.capture_id)
             run.record(
                 capture,
                 item.status,

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -330,3 +334,90 @@ def test_an_unreadable_folder_keeps_its_notes_known(
     assert hits
     assert _outcomes(report)["20250102_090100_link_x_again.txt"] == "updated"
     _finish(second, template[1])
+
+
+# --- a real full disk: a small tmpfs in a user namespace (no root needed) -----------------
+
+FULL_DISK_SCRIPT = r"""
+set -e
+mount -t tmpfs -o size=512k tmpfs "$DISK"
+for free in $LEVELS; do
+    rm -rf "$DISK/vault" "$DISK/fill"
+    cp -a "$TEMPLATE" "$DISK/vault"
+    dd if=/dev/zero of="$DISK/fill" bs=4k 2>/dev/null || true  # the disk is full now
+    truncate -s "-$((free * 4))k" "$DISK/fill"                   # ... but for $free pages
+    run() {
+        "$PYTHON" -m obsidian_inbox process "$DISK/vault" --offline --settle-seconds 0 \
+            --json >"$OUT/$free-$1.json" 2>"$OUT/$free-$1.err" || echo $? >"$OUT/$free-$1.code"
+    }
+    run full
+    cp -a "$DISK/vault" "$OUT/$free-full"
+    rm "$DISK/fill"
+    run freed
+    cp -a "$DISK/vault" "$OUT/$free-freed"
+    run again
+    cp -a "$DISK/vault" "$OUT/$free-again"
+done
+"""
+#: Free space left on the full disk, in 4 KiB pages: none; too little for the state file's
+#: log; enough for it but for few or none of the notes; enough.
+FREE_PAGES = (0, 8, *range(10, 21), 24, 32)
+
+
+@pytest.mark.slow
+def test_a_real_full_disk(template: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
+    unshare = shutil.which("unshare")
+    if unshare is None or sys.platform != "linux":
+        pytest.skip("a real full disk needs Linux's unshare (a tmpfs in a user namespace)")
+    probe = subprocess.run([unshare, "-rm", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"user namespaces are not allowed here: {probe.stderr.decode().strip()}")
+    source, captures = template
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "out").mkdir()
+    env = {
+        **os.environ,
+        "DISK": str(tmp_path / "disk"),
+        "OUT": str(tmp_path / "out"),
+        "TEMPLATE": str(source),
+        "PYTHON": sys.executable,
+        "LEVELS": " ".join(map(str, FREE_PAGES)),
+    }
+    done = subprocess.run(
+        [unshare, "-rm", "sh", "-c", FULL_DISK_SCRIPT],
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    out = tmp_path / "out"
+    failures = refusals = 0
+    for free in FREE_PAGES:
+        errors = (out / f"{free}-full.err").read_text(encoding="utf-8")
+        assert "Traceback" not in errors, errors
+        code = out / f"{free}-full.code"
+        if code.exists() and code.read_text(encoding="utf-8").strip() == "2":
+            # The run could not start: its state file cannot grow. It says so, and stops.
+            assert re.search(r"state\.sqlite3: cannot (open|update) the state file", errors)
+            refusals += 1
+            continue
+        report = json.loads((out / f"{free}-full.json").read_text(encoding="utf-8"))
+        for item in report["captures"]:
+            if item["outcome"] == "failed":
+                failures += 1
+                assert (
+                    "No space left on device" in item["reason"]
+                    or "disk is full" in (item["reason"])
+                ), item
+        check_vault(out / f"{free}-full", captures)
+
+        assert not (out / f"{free}-freed.code").exists(), (out / f"{free}-freed.err").read_text()
+        check = check_vault(out / f"{free}-freed", captures, final=True)
+        assert not check.waiting
+        assert len(check.notes) == len(captures) - 1
+        assert tree_digest(out / f"{free}-again", exclude=(".obsidian-inbox",)) == tree_digest(
+            out / f"{free}-freed", exclude=(".obsidian-inbox",)
+        )
+    assert failures, "no capture ever failed for want of space"
+    print(f"real full disk: {len(FREE_PAGES)} levels, {refusals} runs refused, {failures} captures")
