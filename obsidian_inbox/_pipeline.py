@@ -143,6 +143,7 @@ class _Run:
     total: int = 0
     outcomes: list[Outcome] = attrs.field(factory=list)
     inbox_label: str = ""
+    skip: tuple[str, ...] = ()  # vault folders the index leaves out (inbox, archive)
 
     def label(self, path: Path) -> str:
         """Name ``path`` for the report: relative to the vault (or to the inbox's parent)."""
@@ -267,10 +268,10 @@ def process_inbox(
     captures: list[Path] = []
     try:
         opened.lock(timeout=settings.lock_timeout)
-        skip = tuple(
+        run.skip = tuple(
             p for p in (_inside(opened.path, inbox_dir), _inside(opened.path, archive_dir)) if p
         )
-        opened.scan(skip=skip)
+        opened.scan(skip=run.skip)
         captures = list_captures(inbox_dir, settings.capture_glob)
         run.total = len(captures)
         ready, changing = _settled(captures, settings.settle_seconds, halt)
@@ -574,6 +575,10 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         )
 
     known = _known_note(run.vault.index, note)
+    if known is not None and not os.path.lexists(run.vault.path / known[0]):
+        # Renamed or deleted in Obsidian while this run was working: look again.
+        run.vault.scan(skip=run.skip)
+        known = _known_note(run.vault.index, note)
     final = attrs.evolve(note, modified=now())
     before: str | None = None
     try:

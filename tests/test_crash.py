@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -21,7 +20,7 @@ from obsidian_inbox._inbox import parse_inbox_file
 from obsidian_inbox._index import TEMP_SUFFIX
 
 from .conftest import tree_digest
-from .vault_checks import Site, check_vault, serve_site
+from .vault_checks import Site, check_vault, json_run, serve_site
 
 pytestmark = [
     pytest.mark.slow,
@@ -215,7 +214,7 @@ def test_sigkill_during_online_runs_loses_nothing(
     print(f"{kills} kills, {progressed} made progress; {len(check.waiting)} still waiting")
     digest = tree_digest(vault, exclude=(".obsidian-inbox",))
     for _ in range(6):
-        report = _json_run(vault, env)
+        report = json_run(vault, env)
         after = tree_digest(vault, exclude=(".obsidian-inbox",))
         if after == digest and "deferred" not in report:
             break
@@ -226,21 +225,7 @@ def test_sigkill_during_online_runs_loses_nothing(
     # What stays in the inbox is what cannot succeed (an empty capture, say), reported so.
     assert check.waiting == set(report.get("failed", ())), "a capture was left in the inbox"
     assert len(check.filed) >= SITE_ITEMS * 9 // 10
-    assert _json_run(vault, env) == report
+    assert json_run(vault, env) == report
     assert tree_digest(vault, exclude=(".obsidian-inbox",)) == digest, (
         "a further run changed something"
     )
-
-
-def _json_run(vault: Path, env: dict[str, str]) -> dict[str, list[str]]:
-    """Run to the end; return the captures' names by outcome."""
-    result = subprocess.run(
-        [sys.executable, "-m", "obsidian_inbox", "process", str(vault), "--settle-seconds", "0",
-         "--json"],
-        capture_output=True, env=env, check=False, timeout=120,
-    )  # fmt: skip
-    assert result.returncode in (0, 1), result.stderr.decode()
-    outcomes: dict[str, list[str]] = {}
-    for item in json.loads(result.stdout)["captures"]:
-        outcomes.setdefault(item["outcome"], []).append(Path(item["capture"]).name)
-    return outcomes

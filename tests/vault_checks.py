@@ -7,10 +7,13 @@ changed or duplicated, no note torn or doubled, nothing half-written where Obsid
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -52,6 +55,7 @@ def check_vault(
     inbox: str = "Inbox",
     archive: str = "processed",
     final: bool = False,
+    users: Iterable[str] = (),
 ) -> VaultCheck:
     """Check the invariants that hold after every run, however it ended.
 
@@ -62,7 +66,7 @@ def check_vault(
     - outside the hidden folders, nothing but ``.md``/``.txt`` files and temporary files
       named with :data:`TEMP_SUFFIX` (which the next run removes);
     - ``final``: no temporary file at all, and every note ours in the state file (the
-      bytes hash to what was recorded).
+      bytes hash to what was recorded), but for ``users``: notes the user changed.
     """
     inbox_dir, archive_dir = vault / inbox, vault / inbox / archive
     waiting = {p.name for p in inbox_dir.iterdir() if p.is_file() and p.suffix == ".txt"}
@@ -116,7 +120,7 @@ def check_vault(
         assert not temp_files, f"temporary files left behind: {temp_files}"
         state_file = vault / ".obsidian-inbox" / "state.sqlite3"
         with State(state_file, read_only=True) as state:
-            for relative in by_capture.values():
+            for relative in set(by_capture.values()) - set(users):
                 record = state.write_record(relative)
                 digest = hashlib.sha256((vault / relative).read_bytes()).hexdigest()
                 assert record is not None, f"{relative} is not on record as ours"
@@ -138,8 +142,6 @@ def serve_site(
 ) -> Iterator[Site]:
     """Serve a generated site slowly (``delay_ms`` + 0..``jitter_ms`` per request) and fill
     the vault's inbox with ``items`` captures pointing at it; yield it, then stop the server."""
-    import subprocess
-
     tools = tools_or_skip()
     from serve_site import make_server  # type: ignore[import-not-found]
 
@@ -177,3 +179,23 @@ def serve_site(
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def cli_json(vault: Path, env: Mapping[str, str], *options: str) -> list[dict[str, Any]]:
+    """Run ``process --json`` to the end; return its outcomes."""
+    result = subprocess.run(
+        [sys.executable, "-m", "obsidian_inbox", "process", str(vault), "--settle-seconds", "0",
+         "--json", *options],
+        capture_output=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr.decode()
+    captures: list[dict[str, Any]] = json.loads(result.stdout)["captures"]
+    return captures
+
+
+def json_run(vault: Path, env: Mapping[str, str], *options: str) -> dict[str, list[str]]:
+    """Run ``process --json`` to the end; return the captures' names by outcome."""
+    outcomes: dict[str, list[str]] = {}
+    for item in cli_json(vault, env, *options):
+        outcomes.setdefault(item["outcome"], []).append(Path(item["capture"]).name)
+    return outcomes
