@@ -667,6 +667,10 @@ def scan_vault(root: Path, state: State, *, skip: Iterable[str] = ()) -> ScanRes
         root: The vault folder.
         state: Where the previous scan was cached; updated unless read-only.
         skip: Vault-relative folders not to index (folders starting with ``.`` never are).
+
+    Raises:
+        OSError: The vault folder itself cannot be read. (A sub-folder that cannot be
+            read keeps its notes as the cache knows them.)
     """
     with bulk():
         return _scan(root, state, frozenset(skip))
@@ -730,11 +734,20 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
     seen: set[str] = set()
     temp_files: list[Path] = []
     read = 0
-    stack: list[tuple[str, int | str]] = []
-    try:
-        stack.append(("", _open_folder(os.fspath(root), None)))
-    except OSError as exc:
-        logger.warning("cannot read folder %s: %s", root, exc.strerror or exc)
+
+    def keep(prefix: str, exc: OSError) -> None:
+        """A folder that cannot be read now: keep what the cache knows of it and below,
+        so that its notes are still known (and never written a second time)."""
+        logger.warning("cannot read folder %s: %s", root / prefix, exc.strerror or exc)
+        for cached, listing in cached_folders.items():
+            if cached.startswith(prefix) and cached not in seen:
+                seen.add(cached)
+                pending.append((cached, listing.split("\n") if listing else []))
+        if all_rows is not None:
+            for path in [path for path in all_rows if path.startswith(prefix)]:
+                entries[path] = all_rows.pop(path)[2]
+
+    stack: list[tuple[str, int | str]] = [("", _open_folder(os.fspath(root), None))]
     try:
         while stack:
             prefix, folder = stack.pop()
@@ -742,9 +755,11 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
             try:
                 listing = os.scandir(folder)
             except OSError as exc:
-                logger.warning("cannot read folder %s: %s", root / prefix, exc.strerror or exc)
                 if isinstance(folder, int):
                     os.close(folder)
+                if not prefix:
+                    raise
+                keep(prefix, exc)
                 continue
             try:
                 with listing:
@@ -770,9 +785,7 @@ def _scan(root: Path, state: State, skipped: frozenset[str]) -> ScanResult:
                                     folder if isinstance(folder, int) else None,
                                 )
                             except OSError as exc:
-                                logger.warning(
-                                    "cannot read folder %s: %s", relative, exc.strerror or exc
-                                )
+                                keep(relative + "/", exc)
                                 continue
                             stack.append((relative + "/", sub))
             finally:

@@ -143,6 +143,7 @@ class _Run:
     total: int = 0
     outcomes: list[Outcome] = attrs.field(factory=list)
     inbox_label: str = ""
+    skip: tuple[str, ...] = ()  # vault folders the index leaves out (inbox, archive)
 
     def label(self, path: Path) -> str:
         """Name ``path`` for the report: relative to the vault (or to the inbox's parent)."""
@@ -267,10 +268,10 @@ def process_inbox(
     captures: list[Path] = []
     try:
         opened.lock(timeout=settings.lock_timeout)
-        skip = tuple(
+        run.skip = tuple(
             p for p in (_inside(opened.path, inbox_dir), _inside(opened.path, archive_dir)) if p
         )
-        opened.scan(skip=skip)
+        opened.scan(skip=run.skip)
         captures = list_captures(inbox_dir, settings.capture_glob)
         run.total = len(captures)
         ready, changing = _settled(captures, settings.settle_seconds, halt)
@@ -373,7 +374,10 @@ def _process(
             break
         known = _known_note(run.vault.index, parsed.note)
         if known is not None and not _may_improve(run, known[0]):
-            known_already.append(_known(run, parsed, *known))
+            try:
+                known_already.append(_known(run, parsed, *known))
+            except VaultError as exc:  # its note could not be recorded as ours (a full disk)
+                run.record(parsed.capture, "failed", reason=str(exc), error=type(exc).__name__)
         else:
             to_enrich.append(parsed)
     _file_away(run, known_already)
@@ -408,20 +412,47 @@ def _process(
                                 status_reason=f"enrichment failed: {exc}",
                             )
                         )
-                    done = _write(run, parsed, enrichment)
+                    try:
+                        done = _write(run, parsed, enrichment)
+                    except VaultError as exc:  # the state refused a change (a full disk)
+                        run.record(
+                            parsed.capture, "failed", reason=str(exc), error=type(exc).__name__
+                        )
+                        done = None
                     if done is not None:
                         written.append(done)
                     if stop.is_set():
                         break  # the current capture is finished; the rest wait for next time
                     if len(written) >= _BATCH:
-                        batch.close()  # the notes are durable now
-                        _file_away(run, written)
+                        _file_away(run, _durable(run, batch, written))
                         written = []
                         batch.enter_context(run.vault.batch())
+                written = _durable(run, batch, written)
         finally:
             for future in futures:
                 future.cancel()
     _file_away(run, written)
+
+
+def _durable(run: _Run, batch: contextlib.ExitStack, written: list[_Written]) -> list[_Written]:
+    """End the batch, making its notes durable; return those whose captures may be filed away.
+
+    If their folder cannot be synced (an I/O error), the notes may not last: their captures
+    stay in the inbox, and the next run recognises the notes by their ``capture_id``.
+    """
+    try:
+        batch.close()
+    except VaultError as exc:
+        for item in written:
+            run.record(
+                item.parsed.capture,
+                "failed",
+                note=item.note,
+                reason=f"{exc}; the capture stays in the inbox",
+                error=type(exc).__name__,
+            )
+        return []
+    return written
 
 
 class _Stopped(Exception):
@@ -472,6 +503,13 @@ def _known(run: _Run, parsed: _Parsed, path: str, kind: str) -> _Written:
 
 def _file_away(run: _Run, written: list[_Written]) -> None:
     """Move the captures of notes now on disk to the archive, durably, and record outcomes."""
+    try:
+        _file_away_batch(run, written)
+    except VaultError as exc:  # the captures are filed; only forgetting their attempts failed
+        logger.warning("%s", exc)
+
+
+def _file_away_batch(run: _Run, written: list[_Written]) -> None:
     with run.vault.batch():
         for item in written:
             capture = item.parsed.capture
@@ -499,7 +537,8 @@ def _file_away(run: _Run, written: list[_Written]) -> None:
                 )
                 continue
             if not run.dry_run:
-                run.vault._store.clear_attempts(item.parsed.note.capture_id)
+                with contextlib.suppress(VaultError):  # said once, at the batch's end
+                    run.vault._store.clear_attempts(item.parsed.note.capture_id)
             run.record(
                 capture,
                 item.status,
@@ -536,6 +575,10 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         )
 
     known = _known_note(run.vault.index, note)
+    if known is not None and not os.path.lexists(run.vault.path / known[0]):
+        # Renamed or deleted in Obsidian while this run was working: look again.
+        run.vault.scan(skip=run.skip)
+        known = _known_note(run.vault.index, note)
     final = attrs.evolve(note, modified=now())
     before: str | None = None
     try:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import attrs
 
+from ._errors import VaultError
+
 __all__ = ["IndexRow", "State", "WriteRecord"]
 
 _SCHEMA_VERSION = 1
@@ -91,6 +93,9 @@ class State:
     Args:
         path: The database file, or None for a throw-away in-memory state (dry runs).
         read_only: Open an existing database without changing it (dry runs).
+
+    A change the database refuses (a full disk) raises :class:`VaultError`, and again at
+    the end of the batch it was part of (see :meth:`batch`).
     """
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
@@ -115,6 +120,7 @@ class State:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.row_factory = sqlite3.Row
         self._batch_depth = 0
+        self._broken: VaultError | None = None
         self.read_only = read_only and path is not None
         if not self.read_only:
             self._db.executescript(_SCHEMA)
@@ -150,12 +156,35 @@ class State:
 
     def _done(self) -> None:
         if not self._batch_depth and not self.read_only:
-            self._db.commit()
+            broken, self._broken = self._broken, None
+            with self._changing():
+                self._db.commit()
+            if broken is not None:  # some of the batch's changes were lost: say so at its end
+                raise broken
 
     def commit(self) -> None:
         """Commit now, even inside a batch (a record that must be durable before a rename)."""
         if not self.read_only:
-            self._db.commit()
+            with self._changing():
+                self._db.commit()
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Turn a failed change (a full disk, say) into a VaultError, now and at the batch's end.
+
+        The transaction is rolled back, so the batch's earlier changes are lost too: its
+        end raises the error again, so that nothing that relied on them (filing captures
+        away) goes ahead.
+        """
+        try:
+            yield
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.rollback()
+            error = VaultError(self.path or ":memory:", f"cannot update the state file: {exc}")
+            if self._batch_depth and self._broken is None:
+                self._broken = error
+            raise error from exc
 
     # --- writes ---------------------------------------------------------------------
 
@@ -173,22 +202,24 @@ class State:
         """Record that bytes hashing to ``digest`` are about to replace ``path``."""
         if self.read_only:
             return
-        self._db.execute(
-            """INSERT INTO writes (path, sha256, pending, capture_id, written_at)
-               VALUES (?, NULL, ?, ?, ?)
-               ON CONFLICT(path) DO UPDATE SET pending = excluded.pending,
-                   capture_id = excluded.capture_id, written_at = excluded.written_at""",
-            (path, digest, capture_id, _now()),
-        )
+        with self._changing():
+            self._db.execute(
+                """INSERT INTO writes (path, sha256, pending, capture_id, written_at)
+                   VALUES (?, NULL, ?, ?, ?)
+                   ON CONFLICT(path) DO UPDATE SET pending = excluded.pending,
+                       capture_id = excluded.capture_id, written_at = excluded.written_at""",
+                (path, digest, capture_id, _now()),
+            )
         self._done()
 
     def end_write(self, path: str, digest: str) -> None:
         """Confirm that ``path`` now holds the bytes hashing to ``digest``."""
         if self.read_only:
             return
-        self._db.execute(
-            "UPDATE writes SET sha256 = ?, pending = NULL WHERE path = ?", (digest, path)
-        )
+        with self._changing():
+            self._db.execute(
+                "UPDATE writes SET sha256 = ?, pending = NULL WHERE path = ?", (digest, path)
+            )
         self._done()
 
     def adopt(self, path: str, digest: str, capture_id: str) -> None:
@@ -199,7 +230,8 @@ class State:
     def forget_write(self, path: str) -> None:
         """Forget a file (it was deleted or renamed by the user)."""
         if not self.read_only:
-            self._db.execute("DELETE FROM writes WHERE path = ?", (path,))
+            with self._changing():
+                self._db.execute("DELETE FROM writes WHERE path = ?", (path,))
             self._done()
 
     # --- transient failures -----------------------------------------------------------
@@ -218,17 +250,19 @@ class State:
         """Count one more transient failure; return the new count."""
         count = self.attempts(capture_id) + 1
         if not self.read_only:
-            self._db.execute(
-                "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
-                (capture_id, count, reason, _now()),
-            )
+            with self._changing():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
+                    (capture_id, count, reason, _now()),
+                )
             self._done()
         return count
 
     def clear_attempts(self, capture_id: str) -> None:
         """Forget the failures of a capture that is now done."""
         if not self.read_only:
-            self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
+            with self._changing():
+                self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
             self._done()
 
     # --- index cache ------------------------------------------------------------------
@@ -279,15 +313,16 @@ class State:
         """Store changed index entries and folder listings, drop removed ones; one transaction."""
         if self.read_only:
             return
-        self._db.executemany(
-            "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
-            [(row.path, row.size, row.mtime_ns, row.data) for row in changed],
-        )
-        self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])
-        self._db.executemany(
-            "INSERT OR REPLACE INTO folders VALUES (?, ?)", list((folders or {}).items())
-        )
-        self._db.executemany(
-            "DELETE FROM folders WHERE folder = ?", [(folder,) for folder in removed_folders]
-        )
+        with self._changing():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
+                [(row.path, row.size, row.mtime_ns, row.data) for row in changed],
+            )
+            self._db.executemany("DELETE FROM notes WHERE path = ?", [(path,) for path in removed])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO folders VALUES (?, ?)", list((folders or {}).items())
+            )
+            self._db.executemany(
+                "DELETE FROM folders WHERE folder = ?", [(folder,) for folder in removed_folders]
+            )
         self._done()

@@ -20,6 +20,7 @@ import html
 import logging
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -68,16 +69,32 @@ def find_vault(start: Path | str | None = None) -> Path | None:
     return None
 
 
-def fsync_folder(folder: Path) -> None:
-    """Make a rename or creation inside ``folder`` durable (a no-op where unsupported)."""
+#: What ``fsync`` of a folder fails with where folders cannot be synced (no error then).
+_FSYNC_UNSUPPORTED = frozenset(
+    {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF, errno.EROFS}
+)
+
+
+def fsync_folder(folder: Path, *, strict: bool = False) -> None:
+    """Make a rename or creation inside ``folder`` durable (a no-op where unsupported).
+
+    Args:
+        folder: The folder.
+        strict: Raise ``OSError`` when the sync fails for another reason than being
+            unsupported (an I/O error, say): what was renamed there may not last.
+    """
     try:
         descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; renames there are durable anyway
+    except OSError:
+        if strict and os.name != "nt":  # Windows cannot open folders; renames are durable
+            raise
         return
     try:
         os.fsync(descriptor)
-    except OSError:
-        pass
+    except OSError as exc:
+        if strict and exc.errno not in _FSYNC_UNSUPPORTED:
+            raise
+        logger.debug("cannot sync folder %s: %s", folder, exc.strerror or exc)
     finally:
         os.close(descriptor)
 
@@ -132,7 +149,7 @@ class Vault:
         #: How many notes the last scan had to read (the rest came from the cache).
         self.last_scan_reads = 0
         self._batch_depth = 0
-        self._unsynced: set[Path] = set()
+        self._unsynced: dict[Path, bool] = {}  # folder -> strict
         self._folders: dict[str, Path] = {}
         self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
 
@@ -151,12 +168,15 @@ class Vault:
         """The vault's state file (opened on first use); internal."""
         if self._state is None:
             file = self.state_folder / _STATE_FILE
-            if not self.read_only:
-                self._state = State(file)
-            elif file.exists():
-                self._state = State(file, read_only=True)
-            else:
-                self._state = State.in_memory()
+            try:
+                if not self.read_only:
+                    self._state = State(file)
+                elif file.exists():
+                    self._state = State(file, read_only=True)
+                else:
+                    self._state = State.in_memory()
+            except (OSError, sqlite3.Error) as exc:
+                raise VaultError(file, f"cannot open the state file: {exc}") from exc
         return self._state
 
     def close(self) -> None:
@@ -177,17 +197,22 @@ class Vault:
 
         Raises:
             VaultLockedError: Another run holds it (after waiting ``timeout`` seconds).
+            VaultError: The lock file cannot be created or opened.
         """
         if self.read_only or self._lock is not None:
             return
-        self.state_folder.mkdir(exist_ok=True)
         lock = filelock.FileLock(self.state_folder / _LOCK_FILE)
         try:
+            self.state_folder.mkdir(exist_ok=True)
             lock.acquire(timeout=timeout)
         except filelock.Timeout as exc:
             raise VaultLockedError(
                 self.path,
                 "another obsidian-inbox run is processing this vault; try again when it ends",
+            ) from exc
+        except OSError as exc:
+            raise VaultError(
+                self.state_folder / _LOCK_FILE, f"cannot take the lock: {exc.strerror or exc}"
             ) from exc
         self._lock = lock
 
@@ -202,12 +227,18 @@ class Vault:
 
         Args:
             skip: Vault-relative folders not to index (the inbox, say).
+
+        Raises:
+            VaultError: The vault folder cannot be read.
         """
         result = self._scan(skip)
         return result.index
 
     def _scan(self, skip: tuple[str, ...]) -> ScanResult:
-        result = scan_vault(self.path, self._store, skip=skip)
+        try:
+            result = scan_vault(self.path, self._store, skip=skip)
+        except OSError as exc:
+            raise VaultError(self.path, f"cannot read the vault: {exc.strerror or exc}") from exc
         if not self.read_only and self._lock is not None:
             for temp in result.temp_files:
                 with contextlib.suppress(OSError):
@@ -273,15 +304,26 @@ class Vault:
             self._batch_depth -= 1
 
     def _sync(self) -> None:
-        for folder in sorted(self._unsynced):
-            fsync_folder(folder)
-        self._unsynced.clear()
+        unsynced, self._unsynced = self._unsynced, {}
+        for folder, strict in sorted(unsynced.items()):
+            self._fsync(folder, strict=strict)
 
-    def _touched(self, folder: Path) -> None:
+    def _touched(self, folder: Path, *, strict: bool = True) -> None:
+        """Sync ``folder`` now, or at the end of the batch; ``strict``: it holds notes, whose
+        durability must be known before their captures are filed away."""
         if self._batch_depth:
-            self._unsynced.add(folder)
+            self._unsynced[folder] = self._unsynced.get(folder, False) or strict
         else:
-            fsync_folder(folder)
+            self._fsync(folder, strict=strict)
+
+    @staticmethod
+    def _fsync(folder: Path, *, strict: bool) -> None:
+        try:
+            fsync_folder(folder, strict=strict)
+        except OSError as exc:
+            raise VaultError(
+                folder, f"cannot make the notes written here durable: {exc.strerror or exc}"
+            ) from exc
 
     def folder(self, relative: str) -> Path:
         """Return the vault folder ``relative`` (created unless read-only), checked to be inside the vault.
@@ -419,9 +461,9 @@ class Vault:
             if isinstance(exc, OSError):
                 raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
             raise
-        self._touched(folder)
         self._store.end_write(relative, digest)
         self.index.add(NoteInfo.from_note(relative, note))
+        self._touched(folder)
         return WriteResult(relative, "updated" if exists else "created")
 
     @staticmethod
@@ -448,7 +490,8 @@ class Vault:
                 ) from exc
             temp.replace(target)
             return
-        temp.unlink()
+        with contextlib.suppress(OSError):  # the note is in place; the next scan removes it
+            temp.unlink()
 
     # --- filing captures away ------------------------------------------------------------
 
@@ -465,8 +508,10 @@ class Vault:
             number += 1
             target = archive / f"{capture.stem}-{number}{capture.suffix}"
         capture.rename(target)
-        self._touched(archive)
-        self._touched(capture.parent)
+        # Best effort: should the move be lost, the capture is back in the inbox, and its
+        # note is recognised by its capture_id.
+        self._touched(archive, strict=False)
+        self._touched(capture.parent, strict=False)
         return target
 
     # --- display ----------------------------------------------------------------------

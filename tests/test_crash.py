@@ -8,15 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
 import pytest
 
 from obsidian_inbox import parse_note
+from obsidian_inbox._fetch import CACHE_ENV
 from obsidian_inbox._inbox import parse_inbox_file
 from obsidian_inbox._index import TEMP_SUFFIX
 
 from .conftest import tree_digest
+from .vault_checks import Site, check_vault, json_run, serve_site
 
 pytestmark = [
     pytest.mark.slow,
@@ -109,5 +113,119 @@ def test_sigkill_at_random_moments_loses_nothing(vault: Path) -> None:
     before = tree_digest(vault, exclude=(".obsidian-inbox",))
     assert _run(vault).wait(timeout=60) == 0
     assert tree_digest(vault, exclude=(".obsidian-inbox",)) == before, (
+        "a further run changed something"
+    )
+
+
+# --- real runs against a slow local web site, killed at random moments -------------------
+
+SITE_ITEMS = 200
+SITE_KILLS = 20
+
+
+@pytest.fixture
+def slow_site(tmp_path: Path, vault: Path) -> Iterator[Site]:
+    """A generated site answering in 10-200 ms, and an inbox of links and RSS items into it."""
+    yield from serve_site(tmp_path, vault, items=SITE_ITEMS, seed=6, delay_ms=10, jitter_ms=190)
+
+
+def _online_run(vault: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "obsidian_inbox",
+                "process",
+                str(vault),
+                "--settle-seconds",
+                "0",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+
+
+def _lock_is_free(vault: Path) -> bool:
+    lock = filelock.FileLock(vault / ".obsidian-inbox" / "lock")
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return False
+    lock.release()
+    return True
+
+
+def _file_count(vault: Path) -> int:
+    return sum(
+        sum(1 for _ in folder.iterdir())
+        for folder in (vault / "Notes", vault / "Inbox" / "processed")
+        if folder.is_dir()
+    )
+
+
+def _wait_for_files(
+    vault: Path, process: subprocess.Popen[bytes], count: int, *, timeout: float
+) -> None:
+    """Wait until ``count`` more notes or filed captures appear (or the run ends)."""
+    target = _file_count(vault) + count
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if _file_count(vault) >= target:
+            return
+        time.sleep(0.005)
+
+
+def test_sigkill_during_online_runs_loses_nothing(
+    vault: Path, slow_site: Site, tmp_path: Path
+) -> None:
+    captures = slow_site.captures
+    assert len(captures) == SITE_ITEMS
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "http-cache")}
+    log = tmp_path / "runs.log"
+    rng = random.Random(6)
+    kills = progressed = before = 0
+    for number in range(3 * SITE_KILLS):
+        if kills == SITE_KILLS:
+            break
+        process = _online_run(vault, env, log)
+        if number % 3 == 0:  # during start-up, the scan, the first fetches
+            time.sleep(rng.uniform(0.2, 2.0))
+        else:  # while writing notes and filing captures: after a random number of them
+            _wait_for_files(vault, process, rng.randrange(1, 12), timeout=20)
+            time.sleep(rng.uniform(0, 0.05))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        code = process.wait()
+        assert code != 3, f"a run found the vault locked after a killed run:\n{log.read_text()}"
+        assert _lock_is_free(vault), "a killed run left the lock held"
+        check = check_vault(vault, captures)
+        done = len(check.filed) + len(check.notes)
+        progressed += done > before
+        before = done
+    assert kills == SITE_KILLS, f"only {kills} runs could be killed mid-way"
+    assert progressed >= SITE_KILLS // 2, "the killed runs made no progress"
+
+    # Run to completion: until a run changes nothing and defers nothing (a capture whose
+    # server fails transiently is retried over a few runs, then written as partial).
+    print(f"{kills} kills, {progressed} made progress; {len(check.waiting)} still waiting")
+    digest = tree_digest(vault, exclude=(".obsidian-inbox",))
+    for _ in range(6):
+        report = json_run(vault, env)
+        after = tree_digest(vault, exclude=(".obsidian-inbox",))
+        if after == digest and "deferred" not in report:
+            break
+        digest = after
+    else:
+        pytest.fail("the vault kept changing run after run")
+    check = check_vault(vault, captures, final=True)
+    # What stays in the inbox is what cannot succeed (an empty capture, say), reported so.
+    assert check.waiting == set(report.get("failed", ())), "a capture was left in the inbox"
+    assert len(check.filed) >= SITE_ITEMS * 9 // 10
+    assert json_run(vault, env) == report
+    assert tree_digest(vault, exclude=(".obsidian-inbox",)) == digest, (
         "a further run changed something"
     )
