@@ -31,6 +31,7 @@ from charset_normalizer import from_bytes
 from ._errors import InboxParseError
 from ._markdown import clean_text, one_line
 from ._note import KNOWN_KEYS, Note, Source
+from ._render import YAML_ERRORS
 from ._tags import HASHTAG, clean_tags
 from ._urls import canonical_url, find_urls, is_web_url
 
@@ -217,12 +218,13 @@ def _split_frontmatter(text: str, path: Path | str | None) -> tuple[dict[str, An
             source = "\n".join(lines[1:index])
             try:
                 data = yaml.safe_load(source)
-            except yaml.YAMLError as exc:
+            except YAML_ERRORS as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = mark.line + 2 if mark is not None else None
+                problem = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
                 raise InboxParseError(
                     path,
-                    f"invalid YAML frontmatter: {getattr(exc, 'problem', None) or exc}",
+                    f"invalid YAML frontmatter: {problem}",
                     line=line,
                 ) from exc
             if data is None:
@@ -418,9 +420,9 @@ def _guess_title(
         if first:
             return first
     from_url = _title_from_url(urls[0]) if urls else ""
-    if len(from_url) >= 8 or (from_url and not name.slug):
+    if len(from_url) >= 8 or (from_url and not _title_from_slug(name.slug)):
         return from_url
-    if name.slug:
+    if _title_from_slug(name.slug):
         return _title_from_slug(name.slug)
     first_line = _first_sentence(_unescape(body))
     if first_line:

@@ -128,7 +128,9 @@ def _sources(values: Iterable[Source] | None) -> tuple[Source, ...]:
 
 
 def _sections(values: Iterable[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
-    return tuple((_text(heading), _markdown(body)) for heading, body in values or ())
+    sections = ((_text(heading), _markdown(body)) for heading, body in values or ())
+    # A text before the first heading that formats to nothing (an unused "[x]: url") is no section.
+    return tuple(section for section in sections if section != ("", ""))
 
 
 def _not_empty(_: object, attribute: attrs.Attribute[Any], value: str) -> None:

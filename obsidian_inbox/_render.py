@@ -41,6 +41,9 @@ _NEWLINES = re.compile(r"\r\n?")
 
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: What reading YAML may raise: its own errors, and those of the values it builds (a
+#: ``2025-13-45`` date, a ``+25:00`` offset: ValueError) or of deep nesting.
+YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
@@ -164,10 +167,10 @@ def render_note(note: Note) -> str:
 def _load_yaml(source: str, path: Path | str | None) -> dict[str, Any]:
     try:
         data = yaml.load(source, Loader=_BaseLoader)  # noqa: S506 - a safe loader (CSafeLoader when available)
-    except yaml.YAMLError as exc:
+    except YAML_ERRORS as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (frontmatter line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
         raise NoteFormatError(f"invalid YAML frontmatter{where}: {problem}", path=path) from exc
     if data is None:
         return {}
@@ -282,6 +285,8 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
         heads = heads[1:]
     if not note_title:
         raise NoteFormatError("the note has no '# title' heading", path=path)
+    # An empty "## " names no section: it stays in the text around it, as a sub-heading.
+    heads = [head for head in heads if head[4]]
 
     sections: dict[str, str] = {}
     sources: list[Source] = []
@@ -292,15 +297,19 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
     preamble = "\n\n".join(part for part in (before_title, after_title) if part.strip())
     if preamble.strip():
         extra.append(("", preamble))
+    # render_note writes the connections last: of two "## connections", the last is ours.
+    last_connections = max(
+        (i for i, head in enumerate(heads) if head[4].casefold() == "connections"), default=-1
+    )
     for position, (_, _, first, after, heading) in enumerate(heads):
         end = heads[position + 1][2] if position + 1 < len(heads) else len(lines)
         body = "\n".join(lines[after:end]).strip("\n")
         name = heading.casefold()
         if name in {"summary", "content"} and name not in sections:
             sections[name] = body
-        elif name == "connections" and connections is None:
+        elif position == last_connections:
             connections = _connections(tokens, first, end)
-        elif heading.startswith(_SCRAPED) and heading[len(_SCRAPED) :].strip():
+        elif heading.startswith(_SCRAPED) and _is_source_url(heading[len(_SCRAPED) :].strip()):
             url = heading[len(_SCRAPED) :].strip()
             sources.append(_source_from_section(url, tokens, lines, after, end))
         else:
@@ -312,16 +321,37 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
         fields[key] = _lenient(converter, value) if converter else value
     if isinstance(fields.get("url"), str):
         fields["url"] = fields["url"].replace(" ", "%20")
-    return Note(
-        title=note_title,
-        **fields,
-        properties=meta,
-        summary=sections.get("summary", ""),
-        content=sections.get("content", ""),
-        sources=sources,
-        connections=connections or (),
-        extra_sections=extra,
-    )
+    fields = {key: value for key, value in fields.items() if _fits(key, value)}
+    try:
+        return Note(
+            title=note_title,
+            **fields,
+            properties=meta,
+            summary=sections.get("summary", ""),
+            content=sections.get("content", ""),
+            sources=sources,
+            connections=connections or (),
+            extra_sections=extra,
+        )
+    except (TypeError, ValueError) as exc:
+        raise NoteFormatError(f"not a note: {exc}", path=path) from exc
+
+
+def _is_source_url(text: str) -> bool:
+    """Tell whether ``text`` (after "Scraped from") can be a source's URL: one word, not empty."""
+    return bool(text) and not any(char.isspace() for char in text)
+
+
+def _fits(key: str, value: Any) -> bool:
+    """Tell whether a known frontmatter value is accepted by the :class:`Note` field ``key``."""
+    try:
+        attrs.evolve(_EMPTY, **{key: value})
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_EMPTY = Note(title="x")
 
 
 _KNOWN_CONVERTERS: dict[str, Any] = {
