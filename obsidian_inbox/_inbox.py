@@ -20,6 +20,7 @@ import hashlib
 import html
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -332,8 +333,8 @@ def parse_capture(
     rest = _paragraphs(lines[header_end:])
 
     explicit_title = one_line(str(properties.pop("title", "") or headers.get("title", "")))
-    link = headers.get("link", "")
-    feed_url = headers.get("source", "")
+    link = _no_spaces(headers.get("link", ""))
+    feed_url = _no_spaces(headers.get("source", ""))
     feed_name = headers.get("feed", "")
     kind = name.kind or ("rss" if feed_name or feed_url else "")
 
@@ -399,6 +400,18 @@ def parse_capture(
         sources=sources,
         connections=[_link_target(_unescape(feed_name))] if feed_name else [],
     )
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _no_spaces(url: str) -> str:
+    """Percent-encode the spaces of a URL as written (``Link: https://a.b/x y``): a URL has none.
+
+    >>> _no_spaces("https://a.example/x y")
+    'https://a.example/x%20y'
+    """
+    return _SPACE.sub(lambda match: urllib.parse.quote(match[0]), url)
 
 
 def _link_target(name: str) -> str:
