@@ -32,7 +32,7 @@ from charset_normalizer import from_bytes
 from ._errors import InboxParseError
 from ._markdown import clean_text, one_line
 from ._note import KNOWN_KEYS, Note, Source
-from ._render import YAML_ERRORS
+from ._render import YAML_ERRORS, yaml_problem
 from ._tags import HASHTAG, clean_tags
 from ._urls import canonical_url, find_urls, is_web_url
 
@@ -230,6 +230,9 @@ def _split_frontmatter(text: str, path: Path | str | None) -> tuple[dict[str, An
                 ) from exc
             if data is None:
                 data = {}
+            problem = yaml_problem(data)
+            if problem:
+                raise InboxParseError(path, problem, line=2)
             if not isinstance(data, Mapping):
                 raise InboxParseError(path, "frontmatter is not a mapping of properties", line=2)
             return {str(key): value for key, value in data.items()}, "\n".join(lines[index + 1 :])

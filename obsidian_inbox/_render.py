@@ -44,6 +44,37 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: What reading YAML may raise: its own errors, and those of the values it builds (a
 #: ``2025-13-45`` date, a ``+25:00`` offset: ValueError) or of deep nesting.
 YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
+#: Frontmatter with more values than this, once its aliases are expanded, is refused: a
+#: "billion laughs" of nested aliases would otherwise be copied and written out in full.
+MAX_YAML_VALUES = 100_000
+#: Frontmatter nested deeper than this is refused (a self-referencing alias is infinitely deep).
+MAX_YAML_DEPTH = 100
+
+
+def yaml_problem(data: object) -> str:
+    """Return why loaded frontmatter is refused (too many values or too deep), or ``""``.
+
+    >>> yaml_problem({"a": [1, [2]]})
+    ''
+    >>> loop: list[object] = []
+    >>> loop.append(loop)
+    >>> yaml_problem({"a": loop})
+    'frontmatter nested more than 100 levels deep (a self-referencing alias?)'
+    """
+    budget = MAX_YAML_VALUES
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return f"frontmatter too large: over {MAX_YAML_VALUES:,} values once its aliases are expanded"
+        if depth > MAX_YAML_DEPTH:
+            return f"frontmatter nested more than {MAX_YAML_DEPTH} levels deep (a self-referencing alias?)"
+        if isinstance(value, dict):
+            stack += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, (list, tuple)):
+            stack += [(item, depth + 1) for item in value]
+    return ""
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
@@ -174,6 +205,9 @@ def _load_yaml(source: str, path: Path | str | None) -> dict[str, Any]:
         raise NoteFormatError(f"invalid YAML frontmatter{where}: {problem}", path=path) from exc
     if data is None:
         return {}
+    problem = yaml_problem(data)
+    if problem:
+        raise NoteFormatError(problem, path=path)
     if not isinstance(data, dict):
         raise NoteFormatError(
             f"frontmatter is a {type(data).__name__}, not a mapping of properties", path=path

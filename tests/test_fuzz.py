@@ -514,6 +514,36 @@ def test_a_yaml_value_python_cannot_hold_is_a_format_error(value: str, tmp_path:
         parse_inbox_file(capture)
 
 
+def _laughs(levels: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "---\n" + "\n".join(lines) + "\n---\n# T\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (_laughs(9), "too large"),  # 10^9 values once expanded: a "billion laughs"
+        ("---\na: &a [*a]\n---\n# T\n", "levels deep"),  # an alias inside itself
+        ("---\na: " + "[" * 150 + "]" * 150 + "\n---\n# T\n", "levels deep"),
+    ],
+)
+def test_frontmatter_that_expands_without_bound_is_refused(
+    text: str, reason: str, tmp_path: Path
+) -> None:
+    # Nested aliases were copied into Note.properties and rendered in full (10^5 values
+    # took a second, 10^9 never end); a self-referencing alias recursed without end.
+    def read() -> None:
+        with pytest.raises(ObsidianInboxError, match=reason):
+            parse_note(text, path="note.md")
+        capture = tmp_path / "capture.txt"
+        capture.write_text(text)
+        with pytest.raises(ObsidianInboxError, match=reason):
+            parse_inbox_file(capture)
+
+    assert _timed(read) < BOUND
+
+
 def test_a_scraped_from_heading_without_a_url_is_a_section() -> None:
     # "Scraped from x y" made a Source with a URL holding a space: ValueError.
     note = parse_note("# T\n\n## Scraped from my notes\n\ntext\n")
