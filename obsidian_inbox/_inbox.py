@@ -54,8 +54,9 @@ _FILE_NAME = re.compile(
 _HEADER = re.compile(
     r"^(?P<key>RSS Feed|Feed|Source|Link|URL|Title)\s*:\s*(?P<value>.*)$", re.IGNORECASE
 )
+# (?<!\s): tried once per run of whitespace, not at each of its characters (quadratic).
 _BOILERPLATE = re.compile(
-    r"\s*(?:The post|This post|The article)\s.{1,400}?\s(?:appeared first on|was first published on)\s.{1,200}?\.?\s*$",
+    r"(?<!\s)\s*(?:The post|This post|The article)\s.{1,400}?\s(?:appeared first on|was first published on)\s.{1,200}?\.?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _TAG_LIKE_HTML = re.compile(r"<(?=[A-Za-z/!?])")

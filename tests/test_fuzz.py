@@ -590,6 +590,13 @@ def test_a_header_url_with_spaces_is_percent_encoded(header: str) -> None:
     assert note.sources[0].url == "http://a.example/x%20y%20!"
 
 
+def test_a_run_of_spaces_in_a_capture_is_parsed_in_linear_time() -> None:
+    # The "The post ... appeared first on" pattern began with \s*, tried at every space.
+    note = parse_capture("Thought" + " " * 100_000 + "here", file_name="capture.txt")
+    assert note.content == "Thought here"
+    assert _timed(lambda: parse_capture("a" + " " * 100_000 + "b", file_name="c.txt")) < BOUND
+
+
 def test_urls_glued_together_are_one_url_found_in_linear_time() -> None:
     # linkify-it checked every "http:" inside the first URL: 10^4 of them took minutes.
     assert find_urls("http://a.b/" * 3 + " https://c.d") == ["http://a.b/" * 3, "https://c.d"]
@@ -659,6 +666,7 @@ HOSTILE = {
     "entities": "&amp;" * 50_000,
     "hashes": "#" * 100_000,
     "long line": "word " * 100_000,
+    "spaces": "a" + " " * 100_000 + "b",
 }
 BOUND = 20.0  # seconds: generous, for a shared, slow machine
 
