@@ -53,6 +53,7 @@ from obsidian_inbox._render import parse_note
 from obsidian_inbox._urls import find_urls
 
 from . import strategies
+from .test_links_properties import protected
 
 fuzz = pytest.mark.fuzz
 
@@ -477,6 +478,9 @@ def test_fuzz_linker(text: str, titles: list[str], aliases: list[str], every: bo
     plain = text.replace("\r\n", "\n").replace("\r", "\n")
     for mention in mentions:
         assert plain[mention.start : mention.end] == mention.text
+    # code, HTML, frontmatter, headings, tables and existing links read as before
+    assert protected(linked) == protected(plain)
+    assert set(find_urls(plain)) <= set(find_urls(linked))  # URLs untouched
     linker.find_mentions(text)
 
 
