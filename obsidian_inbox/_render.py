@@ -8,6 +8,7 @@ intact. :func:`parse_note` reads it back with ``markdown-it-py``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -233,24 +234,39 @@ def _heading_positions(tokens: Sequence[Token]) -> list[tuple[int, str, int, int
     return heads
 
 
+def _top_blocks(tokens: Sequence[Token]) -> tuple[list[int], list[int]]:
+    """The first lines and indexes of the top-level blocks, for :func:`bisect` (in line order)."""
+    starts: list[int] = []
+    indexes: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.map is not None and token.nesting >= 0:
+            starts.append(token.map[0])
+            indexes.append(index)
+    return starts, indexes
+
+
 def _source_from_section(
-    url: str, tokens: Sequence[Token], lines: list[str], start: int, end: int
+    url: str,
+    tokens: Sequence[Token],
+    top: tuple[list[int], list[int]],
+    lines: list[str],
+    start: int,
+    end: int,
 ) -> Source:
     fields: dict[str, str] = {}
     text_start = start
-    first = next(
-        (
-            (i, t)
-            for i, t in enumerate(tokens)
-            if t.level == 0 and t.map is not None and t.nesting >= 0 and start <= t.map[0] < end
-        ),
-        None,
-    )
+    # The section's first block, found by bisection: a scan of every token per section
+    # took quadratic time on notes with thousands of sources.
+    position = bisect.bisect_left(top[0], start)
+    first = None
+    if position < len(top[0]) and top[0][position] < end:
+        first = top[1][position], tokens[top[1][position]]
     if first is not None and first[1].type == "blockquote_open":
         index, opener = first
         assert opener.map is not None
         text_start = opener.map[1]
-        for token in tokens[index + 1 :]:
+        for position in range(index + 1, len(tokens)):  # not tokens[index + 1 :]: a copy each
+            token = tokens[position]
             if token.type == "blockquote_close" and token.level == 0:
                 break
             if token.type == "inline" and token.level >= 3:  # inside a list item
@@ -326,6 +342,7 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
     sources: list[Source] = []
     extra: list[tuple[str, str]] = []
     connections: list[str] | None = None
+    top: tuple[list[int], list[int]] | None = None
     preamble_end = heads[0][2] if heads else len(lines)
     after_title = "\n".join(lines[body_start:preamble_end]).strip("\n")
     preamble = "\n\n".join(part for part in (before_title, after_title) if part.strip())
@@ -345,7 +362,9 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
             connections = _connections(tokens, first, end)
         elif heading.startswith(_SCRAPED) and _is_source_url(heading[len(_SCRAPED) :].strip()):
             url = heading[len(_SCRAPED) :].strip()
-            sources.append(_source_from_section(url, tokens, lines, after, end))
+            if top is None:
+                top = _top_blocks(tokens)
+            sources.append(_source_from_section(url, tokens, top, lines, after, end))
         else:
             extra.append((heading, body))
 

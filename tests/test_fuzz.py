@@ -601,6 +601,20 @@ def test_a_run_of_spaces_in_a_capture_is_parsed_in_linear_time() -> None:
     assert _timed(lambda: parse_capture("a" + " " * 100_000 + "b", file_name="c.txt")) < BOUND
 
 
+def test_a_note_with_thousands_of_sources_is_read_in_linear_time() -> None:
+    # Each "## Scraped from" section scanned (and copied) the note's whole token list.
+    sections = (
+        f"## Scraped from http://x.y/{i}\n\n> - kind: feed\n> - title: t{i}\n\ntext\n\n"
+        for i in range(10_000)
+    )
+    text = "# T\n\n" + "".join(sections)
+    start = time.perf_counter()
+    note = parse_note(text)
+    assert time.perf_counter() - start < BOUND
+    assert len(note.sources) == 10_000
+    assert (note.sources[-1].kind, note.sources[-1].title) == ("feed", "t9999")
+
+
 def test_urls_glued_together_are_one_url_found_in_linear_time() -> None:
     # linkify-it checked every "http:" inside the first URL: 10^4 of them took minutes.
     assert find_urls("http://a.b/" * 3 + " https://c.d") == ["http://a.b/" * 3, "https://c.d"]
