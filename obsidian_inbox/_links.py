@@ -347,6 +347,8 @@ _URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*:/{1,3}[^\s<>]*")
 _WWW = re.compile(r"(?i)\bwww\.[^\s<>]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HASHTAG = re.compile(r"#(?<![\w&#/\\]#)[\w\-/]*[^\W\d][\w\-/]*")
+# An HTML tag, comment or autolink (or what may be one): never prose.
+_ANGLED = re.compile(r"<[A-Za-z/!?][^<>\n]*>")
 # What is not prose inside a line, each with a string it cannot be found without.
 _PROTECTED = (
     ("[[", _EMBED_OR_LINK),
@@ -355,6 +357,7 @@ _PROTECTED = (
     ("@", _EMAIL),
     ("#", _HASHTAG),
     ("$", _INLINE_MATH),
+    ("<", _ANGLED),
 )
 
 
@@ -462,7 +465,7 @@ class _Structure:
             excluded += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
         self.cut_starts, self.cut_ends = _merged(cuts)
         self.excluded_starts, self.excluded_ends = _merged(excluded)
-        self._protected: dict[int, list[tuple[int, int]]] = {}
+        self._protected: dict[int, tuple[list[int], list[int]]] = {}
         self._newlines: list[int] | None = None
         self._last_block = (0, 0)
 
@@ -526,16 +529,16 @@ class _Structure:
         end = self._newlines[index] if index < len(self._newlines) else len(self.text)
         return start, end
 
-    def _spans(self, line_start: int, line_end: int) -> list[tuple[int, int]]:
-        """Spans of a line that are not prose: links, URLs, tags, math."""
+    def _spans(self, line_start: int, line_end: int) -> tuple[list[int], list[int]]:
+        """Spans of a line that are not prose (links, URLs, tags, math, HTML), merged."""
         spans = self._protected.get(line_start)
         if spans is None:
             line = self.text[line_start:line_end]
-            spans = []
+            found: list[tuple[int, int]] = []
             for trigger, pattern in _PROTECTED:
                 if trigger in line:
-                    spans += [(m.start(), m.end()) for m in pattern.finditer(line)]
-            spans = [(line_start + a, line_start + b) for a, b in spans]
+                    found += [(m.start(), m.end()) for m in pattern.finditer(line)]
+            spans = _merged([(line_start + a, line_start + b) for a, b in found])
             self._protected[line_start] = spans
         return spans
 
@@ -561,7 +564,10 @@ class _Structure:
             "]", line_start, start
         ):
             return False  # "[...]" may be a link to a reference defined anywhere
-        return not any(a < end and start < b for a, b in self._spans(line_start, line_end))
+        # found by bisection: a scan of the line's spans per mention was quadratic
+        starts, ends = self._spans(line_start, line_end)
+        index = bisect.bisect_right(starts, end - 1) - 1
+        return not (index >= 0 and ends[index] > start)
 
 
 # --- checking links with markdown-it ----------------------------------------------------
@@ -660,6 +666,8 @@ def _prose_links(tokens: Sequence[Token]) -> Iterator[Token]:
                 yield child
 
 
+#: The most characters a block's candidates may have parsed one by one (see _link_block).
+_MAX_ONE_BY_ONE = 1_000_000
 _MARKER = re.compile(r"\[\[\ue000(\d+)\ue001\]\]")
 
 
@@ -919,6 +927,11 @@ class VaultLinker:
             if chosen and not _reads_the_same(block, offset, chosen):
                 chosen = []
                 seen = set(linked)
+                # One parse of the block per candidate: on a long block with many
+                # candidates (10^3 "<x>" took minutes), link nothing in it rather than
+                # trying (the same is decided again next time: linking stays idempotent).
+                if len(candidates) * len(block) > _MAX_ONE_BY_ONE:
+                    candidates = []
                 for candidate in candidates:
                     assert candidate.info is not None
                     if first_only and candidate.info.path in seen:

@@ -49,7 +49,7 @@ from obsidian_inbox._naming import (
     note_file_name,
     with_suffix_number,
 )
-from obsidian_inbox._render import parse_note
+from obsidian_inbox._render import parse_note, verify_rendered
 from obsidian_inbox._urls import find_urls
 
 from . import strategies
@@ -546,6 +546,16 @@ def test_frontmatter_that_expands_without_bound_is_refused(
             parse_inbox_file(capture)
 
     assert _timed(read) < BOUND
+
+
+def test_a_nan_property_reads_back_and_can_be_written() -> None:
+    # {"x": nan} != {"x": nan}: the note never equalled itself read back, and
+    # verify_rendered refused to write it ("the frontmatter would change x").
+    note = parse_note("---\nx: .nan\ny: !!float nan\n---\n# T\n")
+    assert note.properties == {"x": ".nan", "y": ".nan"}
+    markdown = note.to_markdown()
+    verify_rendered(note, markdown)
+    assert Note.from_markdown(markdown) == note
 
 
 def test_a_scraped_from_heading_without_a_url_is_a_section() -> None:
