@@ -20,6 +20,7 @@ import hashlib
 import html
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from charset_normalizer import from_bytes
 from ._errors import InboxParseError
 from ._markdown import clean_text, one_line
 from ._note import KNOWN_KEYS, Note, Source
+from ._render import YAML_ERRORS, yaml_problem
 from ._tags import HASHTAG, clean_tags
 from ._urls import canonical_url, find_urls, is_web_url
 
@@ -52,8 +54,9 @@ _FILE_NAME = re.compile(
 _HEADER = re.compile(
     r"^(?P<key>RSS Feed|Feed|Source|Link|URL|Title)\s*:\s*(?P<value>.*)$", re.IGNORECASE
 )
+# (?<!\s): tried once per run of whitespace, not at each of its characters (quadratic).
 _BOILERPLATE = re.compile(
-    r"\s*(?:The post|This post|The article)\s.{1,400}?\s(?:appeared first on|was first published on)\s.{1,200}?\.?\s*$",
+    r"(?<!\s)\s*(?:The post|This post|The article)\s.{1,400}?\s(?:appeared first on|was first published on)\s.{1,200}?\.?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _TAG_LIKE_HTML = re.compile(r"<(?=[A-Za-z/!?])")
@@ -217,16 +220,20 @@ def _split_frontmatter(text: str, path: Path | str | None) -> tuple[dict[str, An
             source = "\n".join(lines[1:index])
             try:
                 data = yaml.safe_load(source)
-            except yaml.YAMLError as exc:
+            except YAML_ERRORS as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = mark.line + 2 if mark is not None else None
+                problem = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
                 raise InboxParseError(
                     path,
-                    f"invalid YAML frontmatter: {getattr(exc, 'problem', None) or exc}",
+                    f"invalid YAML frontmatter: {problem}",
                     line=line,
                 ) from exc
             if data is None:
                 data = {}
+            problem = yaml_problem(data)
+            if problem:
+                raise InboxParseError(path, problem, line=2)
             if not isinstance(data, Mapping):
                 raise InboxParseError(path, "frontmatter is not a mapping of properties", line=2)
             return {str(key): value for key, value in data.items()}, "\n".join(lines[index + 1 :])
@@ -330,8 +337,8 @@ def parse_capture(
     rest = _paragraphs(lines[header_end:])
 
     explicit_title = one_line(str(properties.pop("title", "") or headers.get("title", "")))
-    link = headers.get("link", "")
-    feed_url = headers.get("source", "")
+    link = _no_spaces(headers.get("link", ""))
+    feed_url = _no_spaces(headers.get("source", ""))
     feed_name = headers.get("feed", "")
     kind = name.kind or ("rss" if feed_name or feed_url else "")
 
@@ -399,6 +406,18 @@ def parse_capture(
     )
 
 
+_SPACE = re.compile(r"\s")
+
+
+def _no_spaces(url: str) -> str:
+    """Percent-encode the spaces of a URL as written (``Link: https://a.b/x y``): a URL has none.
+
+    >>> _no_spaces("https://a.example/x y")
+    'https://a.example/x%20y'
+    """
+    return _SPACE.sub(lambda match: urllib.parse.quote(match[0]), url)
+
+
 def _link_target(name: str) -> str:
     """Make a name usable as a ``[[link]]`` target: ``|``, ``[`` and ``]`` would break the link.
 
@@ -418,9 +437,9 @@ def _guess_title(
         if first:
             return first
     from_url = _title_from_url(urls[0]) if urls else ""
-    if len(from_url) >= 8 or (from_url and not name.slug):
+    if len(from_url) >= 8 or (from_url and not _title_from_slug(name.slug)):
         return from_url
-    if name.slug:
+    if _title_from_slug(name.slug):
         return _title_from_slug(name.slug)
     first_line = _first_sentence(_unescape(body))
     if first_line:

@@ -348,6 +348,8 @@ _URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*:/{1,3}[^\s<>]*")
 _WWW = re.compile(r"(?i)\bwww\.[^\s<>]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HASHTAG = re.compile(r"#(?<![\w&#/\\]#)[\w\-/]*[^\W\d][\w\-/]*")
+# An HTML tag, comment or autolink (or what may be one): never prose.
+_ANGLED = re.compile(r"<[A-Za-z/!?][^<>\n]*>")
 # What is not prose inside a line, each with a string it cannot be found without.
 _PROTECTED = (
     ("[[", _EMBED_OR_LINK),
@@ -356,6 +358,7 @@ _PROTECTED = (
     ("@", _EMAIL),
     ("#", _HASHTAG),
     ("$", _INLINE_MATH),
+    ("<", _ANGLED),
 )
 
 
@@ -463,7 +466,9 @@ class _Structure:
             excluded += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
         self.cut_starts, self.cut_ends = _merged(cuts)
         self.excluded_starts, self.excluded_ends = _merged(excluded)
-        self._protected: dict[int, list[tuple[int, int]]] = {}
+        self._protected: dict[int, tuple[list[int], list[int]]] = {}
+        self._newlines: list[int] | None = None
+        self._last_block = (0, 0)
 
     @staticmethod
     def _not_prose(text: str) -> list[tuple[int, int]]:
@@ -497,6 +502,14 @@ class _Structure:
         end = self.cut_starts[index] if index < len(self.cut_starts) else len(self.text)
         if self.tricky:
             return begin, end
+        last_begin, last_end = self._last_block
+        if last_begin <= start < last_end and begin <= last_begin and last_end <= end:
+            return self._last_block  # the same paragraph as the mention before: no rescan
+        self._last_block = self._paragraph(start, begin, end)
+        return self._last_block
+
+    def _paragraph(self, start: int, begin: int, end: int) -> tuple[int, int]:
+        """The lines around ``start`` between blank lines, within ``begin:end``."""
         text = self.text
         blank = _BLANK_LINES.search(text, start, end)
         if blank is not None:
@@ -510,20 +523,23 @@ class _Structure:
         return begin, end
 
     def _line(self, position: int) -> tuple[int, int]:
-        start = self.text.rfind("\n", 0, position) + 1
-        end = self.text.find("\n", position)
-        return start, len(self.text) if end < 0 else end
+        if self._newlines is None:
+            self._newlines = [match.start() for match in re.finditer("\n", self.text)]
+        index = bisect.bisect_left(self._newlines, position)
+        start = self._newlines[index - 1] + 1 if index else 0
+        end = self._newlines[index] if index < len(self._newlines) else len(self.text)
+        return start, end
 
-    def _spans(self, line_start: int, line_end: int) -> list[tuple[int, int]]:
-        """Spans of a line that are not prose: links, URLs, tags, math."""
+    def _spans(self, line_start: int, line_end: int) -> tuple[list[int], list[int]]:
+        """Spans of a line that are not prose (links, URLs, tags, math, HTML), merged."""
         spans = self._protected.get(line_start)
         if spans is None:
             line = self.text[line_start:line_end]
-            spans = []
+            found: list[tuple[int, int]] = []
             for trigger, pattern in _PROTECTED:
                 if trigger in line:
-                    spans += [(m.start(), m.end()) for m in pattern.finditer(line)]
-            spans = [(line_start + a, line_start + b) for a, b in spans]
+                    found += [(m.start(), m.end()) for m in pattern.finditer(line)]
+            spans = _merged([(line_start + a, line_start + b) for a, b in found])
             self._protected[line_start] = spans
         return spans
 
@@ -549,7 +565,10 @@ class _Structure:
             "]", line_start, start
         ):
             return False  # "[...]" may be a link to a reference defined anywhere
-        return not any(a < end and start < b for a, b in self._spans(line_start, line_end))
+        # found by bisection: a scan of the line's spans per mention was quadratic
+        starts, ends = self._spans(line_start, line_end)
+        index = bisect.bisect_right(starts, end - 1) - 1
+        return not (index >= 0 and ends[index] > start)
 
 
 # --- checking links with markdown-it ----------------------------------------------------
@@ -648,6 +667,8 @@ def _prose_links(tokens: Sequence[Token]) -> Iterator[Token]:
                 yield child
 
 
+#: The most characters a block's candidates may have parsed one by one (see _link_block).
+_MAX_ONE_BY_ONE = 1_000_000
 _MARKER = re.compile(r"\[\[\ue000(\d+)\ue001\]\]")
 
 
@@ -857,7 +878,8 @@ class VaultLinker:
             )
             accepted += kept
             refused = refused or refused_here
-        mentions = [_mention(text, c) for c in accepted]
+        lines = _Lines(text)
+        mentions = [_mention(text, c, lines) for c in accepted]
         if not accepted:
             return text, mentions
         result = _replace(text, 0, accepted)
@@ -868,7 +890,9 @@ class VaultLinker:
             result, more = self._link(
                 result, exclude=exclude, linked=linked, first_only=first_only, passes=passes - 1
             )
-            mentions = sorted([*mentions, *_shifted(more, accepted, text)], key=lambda m: m.start)
+            mentions = sorted(
+                [*mentions, *_shifted(more, accepted, text, lines)], key=lambda m: m.start
+            )
         return result, mentions
 
     def _link_block(
@@ -906,6 +930,11 @@ class VaultLinker:
             if chosen and not _reads_the_same(block, offset, chosen):
                 chosen = []
                 seen = set(linked)
+                # One parse of the block per candidate: on a long block with many
+                # candidates (10^3 "<x>" took minutes), link nothing in it rather than
+                # trying (the same is decided again next time: linking stays idempotent).
+                if len(candidates) * len(block) > _MAX_ONE_BY_ONE:
+                    candidates = []
                 for candidate in candidates:
                     assert candidate.info is not None
                     if first_only and candidate.info.path in seen:
@@ -1088,20 +1117,36 @@ def _kept(model: _T, field: str, text: str) -> _T:
     return linked if getattr(linked, field) == text else model
 
 
-def _mention(text: str, candidate: _Candidate) -> Mention:
-    line_start = text.rfind("\n", 0, candidate.start) + 1
+class _Lines:
+    """Line numbers of positions in a text, each found in O(log n) (10^5 mentions on one
+    line took quadratic time with ``str.count``)."""
+
+    def __init__(self, text: str) -> None:
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
+
+    def line(self, position: int) -> tuple[int, int]:
+        """The 1-based line and column of ``position``."""
+        index = bisect.bisect_left(self.newlines, position)
+        line_start = self.newlines[index - 1] + 1 if index else 0
+        return index + 1, position - line_start + 1
+
+
+def _mention(text: str, candidate: _Candidate, lines: _Lines) -> Mention:
+    line, column = lines.line(candidate.start)
     return Mention(
         text=text[candidate.start : candidate.end],
         target=candidate.target,
         path=candidate.info.path if candidate.info is not None else "",
         start=candidate.start,
         end=candidate.end,
-        line=text.count("\n", 0, candidate.start) + 1,
-        column=candidate.start - line_start + 1,
+        line=line,
+        column=column,
     )
 
 
-def _shifted(mentions: list[Mention], links: list[_Candidate], text: str) -> list[Mention]:
+def _shifted(
+    mentions: list[Mention], links: list[_Candidate], text: str, lines: _Lines
+) -> list[Mention]:
     """Mentions found in ``text`` once ``links`` were put in, placed in ``text`` itself."""
     ends: list[int] = []  # where each link ends in the linked text
     shifts: list[int] = []  # how much longer the linked text is up to there
@@ -1115,16 +1160,8 @@ def _shifted(mentions: list[Mention], links: list[_Candidate], text: str) -> lis
         index = bisect.bisect_right(ends, mention.start)
         moved = shifts[index - 1] if index else 0
         start, end = mention.start - moved, mention.end - moved
-        line_start = text.rfind("\n", 0, start) + 1
-        result.append(
-            attrs.evolve(
-                mention,
-                start=start,
-                end=end,
-                line=text.count("\n", 0, start) + 1,
-                column=start - line_start + 1,
-            )
-        )
+        line, column = lines.line(start)
+        result.append(attrs.evolve(mention, start=start, end=end, line=line, column=column))
     return result
 
 

@@ -45,8 +45,8 @@ _REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\["), "("),
     (re.compile(r"\]"), ")"),
     (re.compile(r'"'), "'"),
-    (re.compile(r"%%+"), "%"),
     (re.compile(r"[*?<>#^]"), ""),
+    (re.compile(r"%%+"), "%"),  # after the removals: "%#%" must not become "%%"
     (re.compile(r"\s+"), " "),
 )
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f\\/:*?"<>|#^\[\]]|%%')

@@ -9,6 +9,7 @@ Each pipeline step returns a new note made with :func:`attrs.evolve`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -109,6 +110,10 @@ def _plain(value: Any) -> Any:
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        # NaN equals nothing, not even itself: the note would never read back as equal,
+        # and verify_rendered would refuse to write it. Kept as YAML's spelling, as text.
+        return ".nan"
     return value
 
 
@@ -128,7 +133,9 @@ def _sources(values: Iterable[Source] | None) -> tuple[Source, ...]:
 
 
 def _sections(values: Iterable[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
-    return tuple((_text(heading), _markdown(body)) for heading, body in values or ())
+    sections = ((_text(heading), _markdown(body)) for heading, body in values or ())
+    # A text before the first heading that formats to nothing (an unused "[x]: url") is no section.
+    return tuple(section for section in sections if section != ("", ""))
 
 
 def _not_empty(_: object, attribute: attrs.Attribute[Any], value: str) -> None:

@@ -8,6 +8,7 @@ intact. :func:`parse_note` reads it back with ``markdown-it-py``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -41,6 +42,40 @@ _NEWLINES = re.compile(r"\r\n?")
 
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: What reading YAML may raise: its own errors, and those of the values it builds (a
+#: ``2025-13-45`` date, a ``+25:00`` offset: ValueError) or of deep nesting.
+YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
+#: Frontmatter with more values than this, once its aliases are expanded, is refused: a
+#: "billion laughs" of nested aliases would otherwise be copied and written out in full.
+MAX_YAML_VALUES = 100_000
+#: Frontmatter nested deeper than this is refused (a self-referencing alias is infinitely deep).
+MAX_YAML_DEPTH = 100
+
+
+def yaml_problem(data: object) -> str:
+    """Return why loaded frontmatter is refused (too many values or too deep), or ``""``.
+
+    >>> yaml_problem({"a": [1, [2]]})
+    ''
+    >>> loop: list[object] = []
+    >>> loop.append(loop)
+    >>> yaml_problem({"a": loop})
+    'frontmatter nested more than 100 levels deep (a self-referencing alias?)'
+    """
+    budget = MAX_YAML_VALUES
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return f"frontmatter too large: over {MAX_YAML_VALUES:,} values once its aliases are expanded"
+        if depth > MAX_YAML_DEPTH:
+            return f"frontmatter nested more than {MAX_YAML_DEPTH} levels deep (a self-referencing alias?)"
+        if isinstance(value, dict):
+            stack += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, (list, tuple)):
+            stack += [(item, depth + 1) for item in value]
+    return ""
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
@@ -164,13 +199,16 @@ def render_note(note: Note) -> str:
 def _load_yaml(source: str, path: Path | str | None) -> dict[str, Any]:
     try:
         data = yaml.load(source, Loader=_BaseLoader)  # noqa: S506 - a safe loader (CSafeLoader when available)
-    except yaml.YAMLError as exc:
+    except YAML_ERRORS as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (frontmatter line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
         raise NoteFormatError(f"invalid YAML frontmatter{where}: {problem}", path=path) from exc
     if data is None:
         return {}
+    problem = yaml_problem(data)
+    if problem:
+        raise NoteFormatError(problem, path=path)
     if not isinstance(data, dict):
         raise NoteFormatError(
             f"frontmatter is a {type(data).__name__}, not a mapping of properties", path=path
@@ -196,24 +234,39 @@ def _heading_positions(tokens: Sequence[Token]) -> list[tuple[int, str, int, int
     return heads
 
 
+def _top_blocks(tokens: Sequence[Token]) -> tuple[list[int], list[int]]:
+    """The first lines and indexes of the top-level blocks, for :func:`bisect` (in line order)."""
+    starts: list[int] = []
+    indexes: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.map is not None and token.nesting >= 0:
+            starts.append(token.map[0])
+            indexes.append(index)
+    return starts, indexes
+
+
 def _source_from_section(
-    url: str, tokens: Sequence[Token], lines: list[str], start: int, end: int
+    url: str,
+    tokens: Sequence[Token],
+    top: tuple[list[int], list[int]],
+    lines: list[str],
+    start: int,
+    end: int,
 ) -> Source:
     fields: dict[str, str] = {}
     text_start = start
-    first = next(
-        (
-            (i, t)
-            for i, t in enumerate(tokens)
-            if t.level == 0 and t.map is not None and t.nesting >= 0 and start <= t.map[0] < end
-        ),
-        None,
-    )
+    # The section's first block, found by bisection: a scan of every token per section
+    # took quadratic time on notes with thousands of sources.
+    position = bisect.bisect_left(top[0], start)
+    first = None
+    if position < len(top[0]) and top[0][position] < end:
+        first = top[1][position], tokens[top[1][position]]
     if first is not None and first[1].type == "blockquote_open":
         index, opener = first
         assert opener.map is not None
         text_start = opener.map[1]
-        for token in tokens[index + 1 :]:
+        for position in range(index + 1, len(tokens)):  # not tokens[index + 1 :]: a copy each
+            token = tokens[position]
             if token.type == "blockquote_close" and token.level == 0:
                 break
             if token.type == "inline" and token.level >= 3:  # inside a list item
@@ -282,27 +335,36 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
         heads = heads[1:]
     if not note_title:
         raise NoteFormatError("the note has no '# title' heading", path=path)
+    # An empty "## " names no section: it stays in the text around it, as a sub-heading.
+    heads = [head for head in heads if head[4]]
 
     sections: dict[str, str] = {}
     sources: list[Source] = []
     extra: list[tuple[str, str]] = []
     connections: list[str] | None = None
+    top: tuple[list[int], list[int]] | None = None
     preamble_end = heads[0][2] if heads else len(lines)
     after_title = "\n".join(lines[body_start:preamble_end]).strip("\n")
     preamble = "\n\n".join(part for part in (before_title, after_title) if part.strip())
     if preamble.strip():
         extra.append(("", preamble))
+    # render_note writes the connections last: of two "## connections", the last is ours.
+    last_connections = max(
+        (i for i, head in enumerate(heads) if head[4].casefold() == "connections"), default=-1
+    )
     for position, (_, _, first, after, heading) in enumerate(heads):
         end = heads[position + 1][2] if position + 1 < len(heads) else len(lines)
         body = "\n".join(lines[after:end]).strip("\n")
         name = heading.casefold()
         if name in {"summary", "content"} and name not in sections:
             sections[name] = body
-        elif name == "connections" and connections is None:
+        elif position == last_connections:
             connections = _connections(tokens, first, end)
-        elif heading.startswith(_SCRAPED) and heading[len(_SCRAPED) :].strip():
+        elif heading.startswith(_SCRAPED) and _is_source_url(heading[len(_SCRAPED) :].strip()):
             url = heading[len(_SCRAPED) :].strip()
-            sources.append(_source_from_section(url, tokens, lines, after, end))
+            if top is None:
+                top = _top_blocks(tokens)
+            sources.append(_source_from_section(url, tokens, top, lines, after, end))
         else:
             extra.append((heading, body))
 
@@ -312,16 +374,37 @@ def parse_note(text: str, *, path: Path | str | None = None, title: str | None =
         fields[key] = _lenient(converter, value) if converter else value
     if isinstance(fields.get("url"), str):
         fields["url"] = fields["url"].replace(" ", "%20")
-    return Note(
-        title=note_title,
-        **fields,
-        properties=meta,
-        summary=sections.get("summary", ""),
-        content=sections.get("content", ""),
-        sources=sources,
-        connections=connections or (),
-        extra_sections=extra,
-    )
+    fields = {key: value for key, value in fields.items() if _fits(key, value)}
+    try:
+        return Note(
+            title=note_title,
+            **fields,
+            properties=meta,
+            summary=sections.get("summary", ""),
+            content=sections.get("content", ""),
+            sources=sources,
+            connections=connections or (),
+            extra_sections=extra,
+        )
+    except (TypeError, ValueError) as exc:
+        raise NoteFormatError(f"not a note: {exc}", path=path) from exc
+
+
+def _is_source_url(text: str) -> bool:
+    """Tell whether ``text`` (after "Scraped from") can be a source's URL: one word, not empty."""
+    return bool(text) and not any(char.isspace() for char in text)
+
+
+def _fits(key: str, value: Any) -> bool:
+    """Tell whether a known frontmatter value is accepted by the :class:`Note` field ``key``."""
+    try:
+        attrs.evolve(_EMPTY, **{key: value})
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_EMPTY = Note(title="x")
 
 
 _KNOWN_CONVERTERS: dict[str, Any] = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import attrs
-from hypothesis import example, given, reject, settings
+import pytest
+from hypothesis import example, given, reject
 from markdown_it.token import Token
 
 from obsidian_inbox import LinkOptions, Note, NoteInfo, Source, VaultIndex, VaultLinker
@@ -22,7 +23,9 @@ from obsidian_inbox._urls import find_urls
 
 from . import strategies
 
-SETTINGS = settings()
+# Fuzz targets: nox -s fuzz runs them with FUZZ_EXAMPLES examples each (no @settings here,
+# or the profile's max_examples would be overridden).
+pytestmark = pytest.mark.fuzz
 
 INDEX = VaultIndex(
     [NoteInfo(f"Notes/{title}.md", title) for title in strategies.vault_titles]
@@ -92,7 +95,6 @@ def prose_wikilinks(text: str) -> int:
     return count
 
 
-@SETTINGS
 @given(strategies.mention_markdown)
 @example("`Gradient Descent` Gradient Descent")
 @example("[Index](http://a.b) and ML")
@@ -119,7 +121,6 @@ def test_links_land_only_in_prose(text: str) -> None:
         assert set(find_urls(text)) <= set(find_urls(linked))
 
 
-@SETTINGS
 @given(strategies.mention_markdown)
 def test_linking_is_idempotent(text: str) -> None:
     for linker in (LINKER, EVERY):
@@ -127,14 +128,12 @@ def test_linking_is_idempotent(text: str) -> None:
         assert linker.link_text(once) == (once, [])
 
 
-@SETTINGS
 @given(strategies.mention_markdown)
 def test_canonical_markdown_stays_canonical(text: str) -> None:
     linked, _ = LINKER.link_text(canonical(text))
     assert normalize_markdown(linked) == linked
 
 
-@SETTINGS
 @given(strategies.titles, strategies.mention_markdown, strategies.mention_markdown)
 def test_linked_notes_round_trip(title: str, summary: str, content: str) -> None:
     note = Note(
@@ -159,7 +158,6 @@ def _parsed_check(block: str, links: list[_Candidate]) -> bool:
     return True
 
 
-@SETTINGS
 @given(strategies.mention_markdown)
 @example("**Gradient Descent** and Gradient Descent")
 @example("a Gradient Descent(x)")
