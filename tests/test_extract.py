@@ -108,6 +108,41 @@ def test_decode_html(data: bytes, http_charset: str | None, expected: str) -> No
     assert decode_html(data, http_charset=http_charset) == expected
 
 
+ENGLISH = " ".join(
+    f"Sentence {n} of the article says one more useful thing about the topic." for n in range(30)
+)
+
+
+@pytest.mark.parametrize(
+    ("words", "encoding"),
+    [
+        (
+            "Caf\u00e9 na\u00efve r\u00e9sum\u00e9. ",
+            "cp1252",
+        ),  # was read as windows-1250: "na\u010fve"
+        ("Il \u00e9tait une fois, d\u00e9j\u00e0 \u00e0 c\u00f4t\u00e9. ", "cp1252"),  # was cp775
+        ("\u00bfQu\u00e9 pas\u00f3, se\u00f1or? ", "cp1252"),
+        ("\u00dcber die Stra\u00dfe gehen, sch\u00f6n. " * 30, "cp1252"),  # was mac_turkish
+        (
+            "Za\u017c\u00f3\u0142\u0107 g\u0119\u015bl\u0105 ja\u017a\u0144. Pchn\u0105\u0107 w t\u0119 \u0142\u00f3d\u017a. ",
+            "cp1250",
+        ),
+        (
+            "P\u0159\u00edli\u0161 \u017elu\u0165ou\u010dk\u00fd k\u016f\u0148 \u00fap\u011bl \u010f\u00e1belsk\u00e9 \u00f3dy. ",
+            "cp1250",
+        ),
+        (RUSSIAN + " ", "cp1251"),
+    ],
+)
+@pytest.mark.parametrize("http_charset", [None, "utf-8"])
+def test_a_mostly_english_page_with_a_few_accents_is_detected_right(
+    words: str, encoding: str, http_charset: str | None
+) -> None:
+    """A page that declares no charset, or a wrong one: a few accents must not pick cp775."""
+    page = f"<html><head><title>A page</title></head><body><p>{words}{ENGLISH}</p></body></html>"
+    assert decode_html(page.encode(encoding), http_charset=http_charset) == page
+
+
 @pytest.mark.parametrize(
     "meta",
     [
