@@ -519,6 +519,25 @@ def _json_ld(tree: HtmlElement) -> Iterator[dict[str, Any]]:
                 continue
 
 
+#: Publication dates outside these years are taken for mistakes (or hostile input) and
+#: dropped: no web page or feed is older, and year 9999 is no date to file a note by.
+_FIRST_YEAR = 1990
+
+
+def _plausible(value: dt.date | dt.datetime | None) -> dt.date | dt.datetime | None:
+    """Return a publication date if it is plausible: from 1990 to a year from now, else None."""
+    if value is None:
+        return None
+    try:
+        day = value.astimezone(dt.timezone.utc).date() if isinstance(value, dt.datetime) else value
+    except (OverflowError, ValueError):  # 9999-12-31T23:00-12:00 is out of range in UTC
+        return None
+    latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=366)
+    if day.year < _FIRST_YEAR or day > latest:
+        return None
+    return value
+
+
 def _page_date(tree: HtmlElement, ld: list[dict[str, Any]]) -> dt.date | dt.datetime | None:
     candidates = _meta(
         tree,
@@ -543,7 +562,7 @@ def _page_date(tree: HtmlElement, ld: list[dict[str, Any]]) -> dt.date | dt.date
         ):
             candidates.append(value)
     for value in candidates:
-        parsed = parse_date(value)
+        parsed = _plausible(parse_date(value))
         if parsed is not None:
             return parsed
     return None
@@ -686,7 +705,7 @@ def extract_article(page: str, *, url: str | None = None) -> Article:
         url=canonical if is_web_url(canonical) else "",
         title="" if is_generic_title(title, site=site) else title,
         author=field("author"),
-        published=published or parse_date(field("date")),
+        published=published or _plausible(parse_date(field("date"))),
         site=site,
         description=description,
         tags=tuple(tags),
@@ -775,9 +794,12 @@ def _struct_time(entry: Mapping[str, Any], *keys: str) -> dt.datetime | None:
     for key in keys:
         if dict.__contains__(entry, key) and entry[key]:
             try:
-                return dt.datetime.fromtimestamp(calendar.timegm(entry[key]), tz=dt.timezone.utc)
+                when = dt.datetime.fromtimestamp(calendar.timegm(entry[key]), tz=dt.timezone.utc)
             except (TypeError, ValueError, OverflowError):
                 continue
+            # feedparser reads "01 Jan 0000 ... +1400" as the year 1400: check the year.
+            if _plausible(when) is not None:
+                return when
     return None
 
 

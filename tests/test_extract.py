@@ -248,6 +248,50 @@ def test_dates_from_a_time_element() -> None:
     assert extract_article(article_page(body)).published == dt.date(2025, 7, 4)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-12:00",  # beyond datetime's range once in UTC
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:00:00+14:00",
+        "1800-09-01",
+    ],
+)
+def test_implausible_page_dates_are_dropped(value: str) -> None:
+    head = f'<meta property="article:published_time" content="{value}">'
+    page = article_page(f"<article><p>{PROSE}</p></article>", head=head)
+    assert extract_article(page, url="https://blog.example/post/").published is None
+
+
+@pytest.mark.parametrize(
+    "pub_date",
+    [
+        "Sat, 01 Jan 0000 00:00:00 +1400",  # feedparser reads the year 1400
+        "Fri, 31 Dec 9999 23:59:59 +0000",
+        "Fri, 31 Dec 9999 23:59:59 -1200",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_implausible_feed_dates_are_dropped(pub_date: str) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Old</title><link>https://blog.example/old</link><pubDate>{pub_date}</pubDate>"
+        "</item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(feed, url="https://blog.example/feed").items
+    assert item.published is None
+
+
+def test_plausible_dates_are_kept() -> None:
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>New</title><link>https://blog.example/new</link>"
+        b"<pubDate>Mon, 01 Sep 1997 08:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    (item,) = parse_feed(feed, url="https://blog.example/feed").items
+    assert item.published == dt.datetime(1997, 9, 1, 8, tzinfo=dt.timezone.utc)
+
+
 def test_scripts_and_javascript_links_never_reach_the_text() -> None:
     body = (
         f"<article><h1>Safe</h1><p>{PROSE}</p>"

@@ -67,8 +67,9 @@ class Case:
     statuses: tuple[str, ...]
     reason: str
     name: str = LINK_NAME
-    #: Text that must be in the note (when one is written).
+    #: Text that must be in the note (when one is written), and text that must not.
     note_has: str = ""
+    note_lacks: tuple[str, ...] = ()
     #: Text that must be nowhere in the vault.
     never: tuple[str, ...] = ()
     #: No ``<script`` and no ``javascript:`` anywhere in the note, not even as text (the
@@ -170,6 +171,8 @@ def run_case(
                 assert "<script" not in text.lower()
                 assert "javascript:" not in text.lower()
             assert case.note_has in text
+            for unwanted in case.note_lacks:
+                assert unwanted not in text
         for path in vault.rglob("*"):
             if path.is_file() and path.suffix in {".md", ".txt"}:
                 content = path.read_text(encoding="utf-8", errors="replace")
@@ -266,26 +269,33 @@ def _(env: Env) -> Case:
 @url_case("crlf-encoded")
 def _(env: Env) -> Case:
     url = env.url("/a%0d%0aX-Injected:%20yes%0d%0a%0d%0aGET%20/smuggled")
+    env.httpserver.expect_request(re.compile("^/a")).respond_with_data(
+        PAGE, content_type="text/html"
+    )
     env.httpserver.expect_request("/smuggled").respond_with_data("smuggled")
 
     def no_injection() -> None:
-        assert env.requests_to("/smuggled") == 0
-        assert all("X-Injected" not in request.headers for request, _ in env.httpserver.log)
+        # One request, its path holding the CR LF as data; no header added, none smuggled.
+        ((request, _),) = env.httpserver.log
+        assert request.path.startswith("/a\r\nX-Injected: yes")
+        assert "X-Injected" not in request.headers
 
-    return Case(link(url), ("partial",), "for http://127.0.0.1", check=no_injection)
+    return Case(link(url), ("created",), "", note_has="Sentence 29", check=no_injection)
 
 
 @url_case("crlf-raw")
 def _(env: Env) -> Case:
-    # A carriage return alone inside the Link: line, then a header to inject.
-    url = env.url("/b") + "\rX-Injected: yes\r\rGET /smuggled"
+    # A carriage return alone inside the Link: line, then a header to inject: the line
+    # ends at the CR, so the URL is only what comes before it.
+    url = env.serve("/b") + "\rX-Injected: yes\r\rGET /smuggled"
     env.httpserver.expect_request("/smuggled").respond_with_data("smuggled")
 
     def no_injection() -> None:
-        assert env.requests_to("/smuggled") == 0
-        assert all("X-Injected" not in request.headers for request, _ in env.httpserver.log)
+        ((request, _),) = env.httpserver.log
+        assert request.path == "/b"
+        assert "X-Injected" not in request.headers
 
-    return Case(link(url), ("partial",), "", check=no_injection)
+    return Case(link(url), ("created",), "", note_has="Sentence 29", check=no_injection)
 
 
 def _assert_equal(a: object, b: object) -> None:
@@ -418,6 +428,13 @@ def _(env: Env) -> Case:
     page = b"<html><body>" + b"<div>" * 1_000_000 + PROSE.encode() + b"</body></html>"
     url = env.serve("/nested", page)
     return Case(link(url), ("partial",), f"for {url}")
+
+
+@response_case("page-dated-year-9999")
+def _(env: Env) -> Case:
+    head = '<meta property="article:published_time" content="9999-12-31T23:59:59-12:00">'
+    url = env.serve("/future", PAGE.replace(b"</head>", head.encode() + b"</head>"))
+    return Case(link(url), ("created",), "", note_has="Sentence 29", note_lacks=("9999",))
 
 
 @response_case("script-page")
@@ -608,24 +625,38 @@ def _(env: Env) -> Case:
     )
 
 
+def dated(env: Env, pub_date: str, *unwanted: str) -> Case:
+    url = env.url("/item")
+    feed = rss(item("The Hostile Item", url, extra=f"<pubDate>{pub_date}</pubDate>"))
+    feed_url, item_url = feed_env(env, feed, page=True)
+    return Case(
+        rss_capture(feed_url, item_url),
+        ("created",),
+        "",
+        name=RSS_NAME,
+        note_has="Sentence 29",
+        note_lacks=("published:", *unwanted),
+    )
+
+
 @feed_case("year-0")
 def _(env: Env) -> Case:
-    url = env.url("/item")
-    feed = rss(
-        item("The Hostile Item", url, extra="<pubDate>Sat, 01 Jan 0000 00:00:00 +1400</pubDate>")
-    )
-    feed_url, item_url = feed_env(env, feed, page=True)
-    return Case(rss_capture(feed_url, item_url), ("created",), "", name=RSS_NAME)
+    return dated(env, "Sat, 01 Jan 0000 00:00:00 +1400", "1400-")  # feedparser: year 1400
+
+
+@feed_case("year-0-utc")
+def _(env: Env) -> Case:
+    return dated(env, "Sat, 01 Jan 0000 00:00:00 +0000", "0000-")
 
 
 @feed_case("year-9999")
 def _(env: Env) -> Case:
-    url = env.url("/item")
-    feed = rss(
-        item("The Hostile Item", url, extra="<pubDate>Fri, 31 Dec 9999 23:59:59 -1200</pubDate>")
-    )
-    feed_url, item_url = feed_env(env, feed, page=True)
-    return Case(rss_capture(feed_url, item_url), ("created",), "", name=RSS_NAME)
+    return dated(env, "Fri, 31 Dec 9999 23:59:59 +0000", "9999-")
+
+
+@feed_case("year-9999-past-utc")
+def _(env: Env) -> Case:
+    return dated(env, "Fri, 31 Dec 9999 23:59:59 -1200", "9999-", "10000-")
 
 
 SCRIPTED = (
@@ -693,4 +724,4 @@ def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list
 
 def test_the_matrix_counts() -> None:
     """The figures docs/guarantees.md quotes: hostile network inputs, by family."""
-    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 15, 12)
+    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 16, 14)
