@@ -7,7 +7,8 @@ Limits, all enforced while the response streams in (never after):
   covers redirects, retries and the waits between them;
 - at most 5 redirects, and a loop is reported as such;
 - a cap on the bytes downloaded (``Content-Length`` is checked first) and a cap on the
-  bytes after decompression, so a decompression bomb stops at the cap;
+  bytes after decompression, so a decompression bomb stops at the cap (decompressed
+  here, a little at a time, so memory never holds much more than the cap);
 - a content-type check: HTML and XML feeds are read; a PDF or other file is recorded as
   an ``attachment`` and its body is not downloaded;
 - retries with exponential back-off on timeouts, connection errors, 429 and 5xx,
@@ -51,6 +52,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -235,6 +237,64 @@ class FetchResult:
         from ._extract import decode_html
 
         return decode_html(self.content, http_charset=self.charset)
+
+
+class _TooLarge(Exception):
+    """Decompressing would give more bytes than allowed."""
+
+
+class _Inflater:
+    """One ``gzip`` or ``deflate`` stage, producing at most the bytes allowed per call."""
+
+    def __init__(self, name: str) -> None:
+        self._deflate = name == "deflate"
+        self._first = True
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
+
+    def decompress(self, data: bytes, room: int) -> bytes:
+        first, self._first = self._first, False
+        try:
+            out = self._zlib.decompress(data, max(room, 0) + 1)
+        except zlib.error:
+            if not (self._deflate and first):
+                raise
+            # "deflate" is often sent raw, without its zlib header (as httpx allows).
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._zlib.decompress(data, max(room, 0) + 1)
+        if len(out) > room or self._zlib.unconsumed_tail:
+            raise _TooLarge
+        return out
+
+    def flush(self, room: int) -> bytes:
+        out = self._zlib.flush()
+        if len(out) > room:
+            raise _TooLarge
+        return out
+
+
+class _BoundedDecoder:
+    """Undo a ``Content-Encoding`` as the body streams in, never past the bytes allowed.
+
+    httpx decompresses each chunk read in one go: a 64 kB chunk of a gzip bomb becomes
+    64 MB in memory before a cap can look at it. Here each stage asks zlib for at most
+    one byte more than the room left, so memory stays within the cap. Encodings other
+    than ``gzip`` and ``deflate`` are ignored, as httpx ignores those it cannot decode.
+    """
+
+    def __init__(self, content_encoding: str) -> None:
+        names = [name.strip().lower() for name in content_encoding.split(",")]
+        self._stages = [_Inflater(name) for name in reversed(names) if name in {"gzip", "deflate"}]
+
+    def decode(self, data: bytes, room: int) -> bytes:
+        for stage in self._stages:
+            data = stage.decompress(data, room)
+        return data
+
+    def flush(self, room: int) -> bytes:
+        data = b""
+        for stage in self._stages:
+            data = stage.decompress(data, room) + stage.flush(room) if data else stage.flush(room)
+        return data
 
 
 class _Retry(Exception):
@@ -917,26 +977,46 @@ class Fetcher:
         kind = _kind_of(media)
         body = bytearray()
         if kind != "attachment":
+            encoding = response.headers.get("content-encoding", "identity")
+            too_large = FetchError(
+                url,
+                f"response larger than {_size(self.max_decoded_bytes)} once decompressed "
+                f"({encoding})",
+            )
+            decoder = _BoundedDecoder(encoding)
+            chunks: Iterable[bytes] = response.iter_raw()
+            if response.is_stream_consumed:  # made in memory (httpx.MockTransport): decoded
+                chunks, decoder = [response.content], _BoundedDecoder("identity")
+            sniffed_attachment = False
             try:
-                for chunk in response.iter_bytes():
-                    body += chunk
+                for raw in chunks:
                     if response.num_bytes_downloaded > self.max_bytes:
                         raise FetchError(url, f"response larger than {_size(self.max_bytes)}")
+                    try:
+                        body += decoder.decode(raw, self.max_decoded_bytes - len(body))
+                    except _TooLarge:
+                        raise too_large from None
+                    except zlib.error as exc:
+                        raise FetchError(url, f"cannot decode the response: {exc}") from exc
                     if len(body) > self.max_decoded_bytes:
-                        raise FetchError(
-                            url,
-                            f"response larger than {_size(self.max_decoded_bytes)} once "
-                            f"decompressed ({response.headers.get('content-encoding', 'identity')})",
-                        )
+                        raise too_large
                     if time.monotonic() >= deadline:
                         reason = f"timed out after {_seconds(self.deadline)}"
                         _fail(FetchError(url, reason, transient=True))
                     if kind is None and len(body) >= _SNIFF_BYTES:
                         kind = _sniff(bytes(body[:_SNIFF_BYTES]))
                         if kind == "attachment":
+                            sniffed_attachment = True
                             break
             except httpx.HTTPError as exc:
                 _fail(self._translate(url, exc, self.timeout), cause=exc)
+            if not sniffed_attachment:
+                try:
+                    body += decoder.flush(self.max_decoded_bytes - len(body))
+                except _TooLarge:
+                    raise too_large from None
+                except zlib.error as exc:
+                    raise FetchError(url, f"cannot decode the response: {exc}") from exc
             if kind is None:
                 kind = _sniff(bytes(body[:_SNIFF_BYTES]))
         if kind == "attachment":

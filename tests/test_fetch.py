@@ -6,6 +6,7 @@ import gzip
 import json
 import threading
 import time
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -239,6 +240,60 @@ def test_a_gzip_bomb_stops_at_the_decompressed_cap(
         make_fetcher(max_decoded_bytes=2_000_000).fetch(url)
     assert caught.value.reason == "response larger than 2 MB once decompressed (gzip)"
     assert not caught.value.transient
+
+
+def test_a_gzip_bomb_never_fills_memory(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    """Memory stays near the cap: httpx alone inflates a 64 kB chunk of it to 64 MB at once."""
+    url = page(httpserver, "/bomb-memory", _bomb(500_000_000), headers={"Content-Encoding": "gzip"})
+    fetcher = make_fetcher(max_decoded_bytes=2_000_000, cache=False)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError) as caught:
+            fetcher.fetch(url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.reason == "response larger than 2 MB once decompressed (gzip)"
+    assert peak < 40_000_000, f"{peak:,} bytes"  # about 150 MB before
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("deflate", zlib.compress),
+        ("deflate", _raw_deflate),  # without the zlib header, as some servers send it
+        ("deflate, gzip", lambda data: gzip.compress(zlib.compress(data))),
+        ("gzip, gzip", lambda data: gzip.compress(gzip.compress(data))),
+        ("identity", lambda data: data),
+        ("x-unknown", lambda data: data),  # ignored, as httpx does
+    ],
+)
+def test_content_encodings_are_decoded(
+    httpserver: HTTPServer,
+    fetcher: Fetcher,
+    encoding: str,
+    encode: Callable[[bytes], bytes],
+) -> None:
+    body = HTML.replace(b"Hi there.", b"Hi there. " * 5000)
+    url = page(httpserver, "/encoded", encode(body), headers={"Content-Encoding": encoding})
+    assert fetcher.fetch(url).content == body
+
+
+def test_a_chained_bomb_stops_at_the_cap(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    body = gzip.compress(_bomb(50_000_000))  # gzip inside gzip
+    url = page(httpserver, "/bomb2", body, headers={"Content-Encoding": "gzip, gzip"})
+    with pytest.raises(FetchError) as caught:
+        make_fetcher(max_decoded_bytes=1_000_000).fetch(url)
+    assert caught.value.reason == "response larger than 1 MB once decompressed (gzip, gzip)"
 
 
 def test_gzip_pages_are_decompressed(httpserver: HTTPServer, fetcher: Fetcher) -> None:

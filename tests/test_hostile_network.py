@@ -18,6 +18,8 @@ the matrix stays fast. Unit-level checks of the same limits live in ``test_fetch
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import resource
 import socket
@@ -44,6 +46,7 @@ LINK_NAME = "20250901_090000_link_hostile.txt"
 MAX_SECONDS = 30.0
 MAX_EXTRA_BYTES = 300 * 2**20
 PASSWD = Path("/etc/passwd")
+FIGURES = os.environ.get("HOSTILE_FIGURES", "")
 
 PROSE = " ".join(
     f"Sentence {n} of the article says one more useful thing about the topic." for n in range(30)
@@ -148,6 +151,19 @@ def run_case(
         finally:
             tracemalloc.stop()
         grown = _rss_bytes() - rss_before
+        if FIGURES:  # HOSTILE_FIGURES=file.jsonl records each case's time and memory
+            with Path(FIGURES).open("a", encoding="utf-8") as figures:
+                figures.write(
+                    json.dumps(
+                        {
+                            "case": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                            "seconds": round(seconds, 2),
+                            "traced_peak": peak if case.trace else None,
+                            "rss_growth": grown,
+                        }
+                    )
+                    + "\n"
+                )
 
         outcomes = [report.outcomes for report in reports]
         assert [len(o) for o in outcomes] == [1] * len(reports), outcomes
@@ -437,6 +453,56 @@ def _(env: Env) -> Case:
     return Case(link(url), ("created",), "", note_has="Sentence 29", note_lacks=("9999",))
 
 
+@response_case("deflate-bomb")
+def _(env: Env) -> Case:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 15)  # zlib container
+    bomb = b"".join(compressor.compress(b"\0" * 1_000_000) for _ in range(200))
+    url = env.serve("/deflate", bomb + compressor.flush(), headers={"Content-Encoding": "deflate"})
+    return Case(link(url), ("partial",), "once decompressed (deflate)")
+
+
+@response_case("endless-headers")
+def _(env: Env) -> Case:
+    url = env.fixture("header_flood_server") + "headers"
+    return Case(link(url), ("deferred", "partial"), "connection failed")
+
+
+@response_case("not-http")
+def _(env: Env) -> Case:
+    url = env.fixture("garbage_server") + "garbage"
+    return Case(link(url), ("deferred", "partial"), "connection failed")
+
+
+@pytest.fixture
+def header_flood_server() -> Iterator[str]:
+    """A server that answers with a status line, then headers without end."""
+
+    def handle(connection: socket.socket) -> None:
+        try:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+            for n in range(1_000_000):
+                connection.sendall(b"X-Flood-%d: %s\r\n" % (n, b"y" * 100))
+        except OSError:
+            pass
+
+    yield from _serve_socket(handle)
+
+
+@pytest.fixture
+def garbage_server() -> Iterator[str]:
+    """A server that answers with bytes that are not HTTP."""
+
+    def handle(connection: socket.socket) -> None:
+        try:
+            connection.recv(65536)
+            connection.sendall(BINARY)
+        except OSError:
+            pass
+
+    yield from _serve_socket(handle)
+
+
 @response_case("script-page")
 def _(env: Env) -> Case:
     page = PAGE.replace(
@@ -695,6 +761,20 @@ def _(env: Env) -> Case:
     )
 
 
+@feed_case("feed-gzip-bomb")
+def _(env: Env) -> Case:
+    # The feed is a bomb: recorded on the feed's source; the page is still read.
+    feed_url = env.serve(
+        "/feed",
+        _bomb(1_000_000_000),
+        content_type="application/rss+xml",
+        headers={"Content-Encoding": "gzip"},
+    )
+    item_url = env.serve("/item")
+    capture = rss_capture(feed_url, item_url, "A Fine Page")
+    return Case(capture, ("created",), "", name=RSS_NAME, note_has="once decompressed (gzip)")
+
+
 @feed_case("javascript-item-link")
 def _(env: Env) -> Case:
     # The capture names no page: the item's link would be followed, were it a web URL.
@@ -724,4 +804,4 @@ def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list
 
 def test_the_matrix_counts() -> None:
     """The figures docs/guarantees.md quotes: hostile network inputs, by family."""
-    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 16, 14)
+    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 19, 15)
