@@ -293,6 +293,15 @@ def _fetch_timeout(value: object) -> float:
     return _seconds("fetch_timeout", value, positive=True)
 
 
+def _block_private_addresses(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"expected a boolean (true or false), got {_kind(value)} ({value!r})",
+            key="block_private_addresses",
+        )
+    return value
+
+
 def _max_seconds(value: object) -> float:
     return _seconds("max_seconds", value)
 
@@ -330,6 +339,10 @@ class Settings:
             429, 5xx) before its note is written as ``partial`` anyway.
         concurrency: How many captures are enriched at once.
         fetch_timeout: Seconds to wait for each web request.
+        block_private_addresses: Refuse to fetch a URL found in fetched content (the
+            article a feed item links to, when the capture names no page) when its host
+            is, or resolves to, a private, loopback, link-local or other non-public
+            address, also after a redirect. The URLs a capture names are always fetched.
         max_seconds: The run's time budget in seconds (0: none). When it runs out the
             run stops after the current capture; the rest stay in the inbox.
         summary: How notes are summarised: ``"default"`` (the first sentences) or
@@ -359,6 +372,7 @@ class Settings:
     max_attempts: int = attrs.field(default=3, converter=_max_attempts)
     concurrency: int = attrs.field(default=8, converter=_concurrency)
     fetch_timeout: float = attrs.field(default=20.0, converter=_fetch_timeout)
+    block_private_addresses: bool = attrs.field(default=True, converter=_block_private_addresses)
     max_seconds: float = attrs.field(default=0.0, converter=_max_seconds)
     summary: SummaryBackend = attrs.field(default="default", converter=_summary)
     llm_url: str = attrs.field(default="", converter=_url)

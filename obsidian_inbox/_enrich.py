@@ -50,7 +50,7 @@ from ._extract import (
     parse_feed,
     plain_text,
 )
-from ._fetch import Fetcher, FetchResult, KeyedLocks, NotCachedError
+from ._fetch import AddressRefusedError, Fetcher, FetchResult, KeyedLocks, NotCachedError
 from ._inbox import _title_from_url
 from ._markdown import one_line
 from ._note import Note, Source
@@ -157,6 +157,9 @@ class WebEnricher:
         tag_rules: Rules adding tags when words or sites match (the ``[tags]`` table).
         max_tags: The most tags a note gets from its feed and page (its own are all kept).
         offline: Fetch nothing; use the cache only (ignored when ``fetcher`` is given).
+        block_private_addresses: Refuse URLs found in fetched content (a feed item's
+            link) that lead to a private, loopback or link-local address; the URLs a
+            capture names are fetched wherever they lead.
     """
 
     def __init__(
@@ -169,6 +172,7 @@ class WebEnricher:
         tag_rules: Sequence[TagRule] = (),
         max_tags: int = 8,
         offline: bool = False,
+        block_private_addresses: bool = True,
     ) -> None:
         self._owns_fetcher = fetcher is None
         self._closing: list[Any] = []
@@ -178,6 +182,7 @@ class WebEnricher:
         self.preferred_rules = tuple(preferred_rules)
         self.tag_rules = tuple(tag_rules)
         self.max_tags = max_tags
+        self.block_private_addresses = block_private_addresses
         self._feeds = _Feeds(self.fetcher)
 
     @classmethod
@@ -192,8 +197,8 @@ class WebEnricher:
         """Make the enricher a vault's configuration asks for.
 
         Args:
-            settings: The run's settings: ``fetch_timeout``, ``summary``/``llm_url``/
-                ``llm_model``, ``category_rules`` and ``tag_rules``.
+            settings: The run's settings: ``fetch_timeout``, ``block_private_addresses``,
+                ``summary``/``llm_url``/``llm_model``, ``category_rules`` and ``tag_rules``.
             offline: Serve from the HTTP cache only.
             cache: Use the on-disk HTTP cache.
             transport: Send requests through this httpx transport (tests, the demo).
@@ -221,6 +226,7 @@ class WebEnricher:
                 TagRule(tag=r["tag"], keywords=r["keywords"], sites=r["sites"])
                 for r in settings.tag_rules
             ],
+            block_private_addresses=settings.block_private_addresses,
         )
         enricher._owns_fetcher = True
         if summarizer is not None:
@@ -265,6 +271,7 @@ class WebEnricher:
         status_reason = note.status_reason
 
         item: FeedItem | None = None
+        found: set[int] = set()  # the pages found in fetched content, not named by the capture
         if feed_at is not None:
             link = sources[pages[0]].url if pages else note.url
             sources[feed_at], item = self._feed_item(
@@ -274,12 +281,13 @@ class WebEnricher:
             # The capture named no page (an empty "Link:" line): the feed item does.
             sources.append(Source(url=item.link, kind="article"))
             pages = [len(sources) - 1]
+            found.add(pages[0])
             note = attrs.evolve(note, url=note.url or canonical_url(item.link))
             status_reason = _join(status_reason, "the page was found through the feed item")
 
         articles: list[Article] = []
         for index in pages:
-            sources[index], article = self._page(sources[index], work)
+            sources[index], article = self._page(sources[index], work, found=index in found)
             if article is not None:
                 articles.append(article)
 
@@ -385,12 +393,22 @@ class WebEnricher:
             error="",
         ), item
 
-    def _page(self, source: Source, work: _Work) -> tuple[Source, Article | None]:
-        """Fetch one page and extract it."""
+    def _page(self, source: Source, work: _Work, *, found: bool) -> tuple[Source, Article | None]:
+        """Fetch one page and extract it; ``found``: its URL came from fetched content."""
         try:
-            result = self.fetcher.fetch(source.url)
+            result = self.fetcher.fetch(
+                source.url, allow_private=not (found and self.block_private_addresses)
+            )
         except NotCachedError:
             return source, None
+        except AddressRefusedError as exc:
+            error = AddressRefusedError(
+                exc.url,
+                f"{exc.reason} (a link found in fetched content; "
+                "set block_private_addresses = false to follow it)",
+            )
+            work.failed(error)
+            return attrs.evolve(source, error=error.reason), None
         except FetchError as exc:
             work.failed(exc)
             return attrs.evolve(source, error=exc.reason), None

@@ -69,14 +69,41 @@ _META_CHARSET = re.compile(
 _AS_WINDOWS_1252 = frozenset({"latin-1", "iso8859-1", "ascii", "cp1252"})
 _PRESCAN_BYTES = 4096
 _DETECT_BYTES = 2048
-_NOT_HTML_ENCODINGS = [
-    "utf_16",
-    "utf_16_le",
-    "utf_16_be",
-    "utf_32",
-    "utf_32_le",
-    "utf_32_be",
-    "utf_7",
+#: The encodings a web page can be in (the WHATWG Encoding Standard's, less the rare Mac
+#: ones): detection picks among these only, never DOS code pages or ``mac_turkish``.
+_WEB_ENCODINGS = [
+    "utf_8",
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp1258",
+    "cp874",
+    "iso8859_2",
+    "iso8859_3",
+    "iso8859_4",
+    "iso8859_5",
+    "iso8859_6",
+    "iso8859_7",
+    "iso8859_8",
+    "iso8859_10",
+    "iso8859_13",
+    "iso8859_14",
+    "iso8859_15",
+    "iso8859_16",
+    "koi8_r",
+    "koi8_u",
+    "cp866",
+    "gb18030",
+    "big5",
+    "euc_jp",
+    "iso2022_jp",
+    "shift_jis",
+    "euc_kr",
 ]
 
 
@@ -134,12 +161,30 @@ def decode_html(data: bytes, *, http_charset: str | None = None) -> str:
         pass
     # Detection needs text to go on: on a short page, windows-1252 (what browsers assume
     # for undeclared Western pages) is the better bet. UTF-16 without a BOM is not HTML.
-    match = (
-        from_bytes(data[:200_000], cp_exclusion=_NOT_HTML_ENCODINGS).best()
-        if len(data) >= _DETECT_BYTES
-        else None
-    )
-    return data.decode(match.encoding if match else "cp1252", errors="replace")
+    encoding = _detect(data[:200_000]) if len(data) >= _DETECT_BYTES else "cp1252"
+    return data.decode(encoding, errors="replace")
+
+
+def _detect(data: bytes) -> str:
+    """Guess the encoding of a page that declares none (or a wrong one).
+
+    ``charset-normalizer`` ranks candidates it cannot tell apart arbitrarily: a mostly
+    English page with a few accents comes out as windows-1250 or cp775 ("naïve" read as
+    "naďve"). Windows-1252, what browsers assume for Western pages, wins when it reads the
+    bytes (nearly) as well as the best candidate.
+    """
+    results = from_bytes(data, cp_isolation=_WEB_ENCODINGS)
+    best = results.best()
+    if best is None:
+        return "cp1252"
+    western = next((m for m in results if "cp1252" in m.could_be_from_charset), None)
+    if (
+        western is not None
+        and western.chaos <= best.chaos + 0.01
+        and western.coherence >= best.coherence - 0.05
+    ):
+        return "cp1252"
+    return best.encoding
 
 
 # --- Markdown helpers -------------------------------------------------------------
@@ -474,6 +519,25 @@ def _json_ld(tree: HtmlElement) -> Iterator[dict[str, Any]]:
                 continue
 
 
+#: Publication dates outside these years are taken for mistakes (or hostile input) and
+#: dropped: no web page or feed is older, and year 9999 is no date to file a note by.
+_FIRST_YEAR = 1990
+
+
+def _plausible(value: dt.date | dt.datetime | None) -> dt.date | dt.datetime | None:
+    """Return a publication date if it is plausible: from 1990 to a year from now, else None."""
+    if value is None:
+        return None
+    try:
+        day = value.astimezone(dt.timezone.utc).date() if isinstance(value, dt.datetime) else value
+    except (OverflowError, ValueError):  # 9999-12-31T23:00-12:00 is out of range in UTC
+        return None
+    latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=366)
+    if day.year < _FIRST_YEAR or day > latest:
+        return None
+    return value
+
+
 def _page_date(tree: HtmlElement, ld: list[dict[str, Any]]) -> dt.date | dt.datetime | None:
     candidates = _meta(
         tree,
@@ -498,7 +562,7 @@ def _page_date(tree: HtmlElement, ld: list[dict[str, Any]]) -> dt.date | dt.date
         ):
             candidates.append(value)
     for value in candidates:
-        parsed = parse_date(value)
+        parsed = _plausible(parse_date(value))
         if parsed is not None:
             return parsed
     return None
@@ -641,7 +705,7 @@ def extract_article(page: str, *, url: str | None = None) -> Article:
         url=canonical if is_web_url(canonical) else "",
         title="" if is_generic_title(title, site=site) else title,
         author=field("author"),
-        published=published or parse_date(field("date")),
+        published=published or _plausible(parse_date(field("date"))),
         site=site,
         description=description,
         tags=tuple(tags),
@@ -730,9 +794,12 @@ def _struct_time(entry: Mapping[str, Any], *keys: str) -> dt.datetime | None:
     for key in keys:
         if dict.__contains__(entry, key) and entry[key]:
             try:
-                return dt.datetime.fromtimestamp(calendar.timegm(entry[key]), tz=dt.timezone.utc)
+                when = dt.datetime.fromtimestamp(calendar.timegm(entry[key]), tz=dt.timezone.utc)
             except (TypeError, ValueError, OverflowError):
                 continue
+            # feedparser reads "01 Jan 0000 ... +1400" as the year 1400: check the year.
+            if _plausible(when) is not None:
+                return when
     return None
 
 

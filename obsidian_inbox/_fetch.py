@@ -7,7 +7,8 @@ Limits, all enforced while the response streams in (never after):
   covers redirects, retries and the waits between them;
 - at most 5 redirects, and a loop is reported as such;
 - a cap on the bytes downloaded (``Content-Length`` is checked first) and a cap on the
-  bytes after decompression, so a decompression bomb stops at the cap;
+  bytes after decompression, so a decompression bomb stops at the cap (decompressed
+  here, a little at a time, so memory never holds much more than the cap);
 - a content-type check: HTML and XML feeds are read; a PDF or other file is recorded as
   an ``attachment`` and its body is not downloaded;
 - retries with exponential back-off on timeouts, connection errors, 429 and 5xx,
@@ -15,7 +16,19 @@ Limits, all enforced while the response streams in (never after):
 - a limit of concurrent requests per host, on top of the pipeline's overall limit;
 - an on-disk cache (``hishel``'s SQLite storage, under the user cache folder or
   ``$OBSIDIAN_INBOX_CACHE_DIR``), keyed by the URL as asked for, so a rerun or a
-  capture retried later fetches nothing again, and ``offline`` serves from it alone.
+  capture retried later fetches nothing again, and ``offline`` serves from it alone;
+- on request (``allow_private=False``), no connection to a private, loopback,
+  link-local or otherwise non-global address, checked after DNS resolution on every
+  connection, redirects included.
+
+Private addresses: a fetch with ``allow_private=False`` goes through its own connection
+pool, whose network backend resolves the host, refuses it when any of its addresses is
+not global (:func:`is_public_address`), and connects to the address it checked (never
+resolving twice, so a name that changes its answer in between, "DNS rebinding", cannot
+slip through); the connected socket's peer address is checked again. Limits: behind an
+HTTP(S) or SOCKS proxy (``HTTPS_PROXY``, ...) the proxy resolves names, so only hosts
+written as IP addresses or ``localhost`` can be refused; the same holds with an injected
+``transport``.
 
 Every failure is a :class:`~obsidian_inbox.FetchError` whose reason names the cause
 (``"404 Not Found"``, ``"timed out after 30 s"``, ``"response larger than 10 MB"``) and
@@ -28,21 +41,25 @@ import contextlib
 import datetime as dt
 import email.utils
 import hashlib
+import ipaddress
 import json
 import logging
 import os
 import random
 import re
+import socket
 import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import attrs
 import hishel
+import httpcore
 import httpx
 import platformdirs
 
@@ -52,6 +69,7 @@ from ._urls import canonical_url
 __all__ = [
     "CACHE_ENV",
     "DEFAULT_MAX_BYTES",
+    "AddressRefusedError",
     "FetchResult",
     "Fetcher",
     "KeyedLocks",
@@ -59,6 +77,7 @@ __all__ = [
     "ResourceKind",
     "default_cache_dir",
     "default_user_agent",
+    "is_public_address",
 ]
 
 logger = logging.getLogger(__name__)
@@ -178,6 +197,7 @@ class FetchResult:
         fetched_at: When it was fetched from the network (UTC).
         from_cache: True when it came from the on-disk cache.
         redirects: The URLs redirected through, in order.
+        addresses: The IP addresses the responses came from, in order (when known).
     """
 
     url: str
@@ -190,6 +210,12 @@ class FetchResult:
     fetched_at: dt.datetime
     from_cache: bool = False
     redirects: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+
+    @property
+    def public(self) -> bool:
+        """True unless a response came from a private, loopback, … address (see ``is_public_address``)."""
+        return all(is_public_address(address) for address in self.addresses)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -211,6 +237,64 @@ class FetchResult:
         from ._extract import decode_html
 
         return decode_html(self.content, http_charset=self.charset)
+
+
+class _TooLarge(Exception):
+    """Decompressing would give more bytes than allowed."""
+
+
+class _Inflater:
+    """One ``gzip`` or ``deflate`` stage, producing at most the bytes allowed per call."""
+
+    def __init__(self, name: str) -> None:
+        self._deflate = name == "deflate"
+        self._first = True
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
+
+    def decompress(self, data: bytes, room: int) -> bytes:
+        first, self._first = self._first, False
+        try:
+            out = self._zlib.decompress(data, max(room, 0) + 1)
+        except zlib.error:
+            if not (self._deflate and first):
+                raise
+            # "deflate" is often sent raw, without its zlib header (as httpx allows).
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._zlib.decompress(data, max(room, 0) + 1)
+        if len(out) > room or self._zlib.unconsumed_tail:
+            raise _TooLarge
+        return out
+
+    def flush(self, room: int) -> bytes:
+        out = self._zlib.flush()
+        if len(out) > room:
+            raise _TooLarge
+        return out
+
+
+class _BoundedDecoder:
+    """Undo a ``Content-Encoding`` as the body streams in, never past the bytes allowed.
+
+    httpx decompresses each chunk read in one go: a 64 kB chunk of a gzip bomb becomes
+    64 MB in memory before a cap can look at it. Here each stage asks zlib for at most
+    one byte more than the room left, so memory stays within the cap. Encodings other
+    than ``gzip`` and ``deflate`` are ignored, as httpx ignores those it cannot decode.
+    """
+
+    def __init__(self, content_encoding: str) -> None:
+        names = [name.strip().lower() for name in content_encoding.split(",")]
+        self._stages = [_Inflater(name) for name in reversed(names) if name in {"gzip", "deflate"}]
+
+    def decode(self, data: bytes, room: int) -> bytes:
+        for stage in self._stages:
+            data = stage.decompress(data, room)
+        return data
+
+    def flush(self, room: int) -> bytes:
+        data = b""
+        for stage in self._stages:
+            data = stage.decompress(data, room) + stage.flush(room) if data else stage.flush(room)
+        return data
 
 
 class _Retry(Exception):
@@ -300,6 +384,175 @@ def _scheme_error(url: str, *, redirect: bool = False) -> FetchError | None:
     return FetchError(url, f"refused: {what} (only http and https URLs are fetched)")
 
 
+# --- private addresses ------------------------------------------------------------------
+
+_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: NAT64's well-known prefix: the last 32 bits are the IPv4 address reached.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_SHARED = ipaddress.IPv4Network("100.64.0.0/10")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for: IPv4-mapped, NAT64, 6to4 or Teredo."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    return ip.teredo[1] if ip.teredo is not None else None
+
+
+def _address_kind(ip: _IPAddress) -> str | None:
+    """Name what kind of non-public address ``ip`` is; None for a public (global) one."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            kind = _address_kind(embedded)
+            if kind is not None or ip.ipv4_mapped is not None or ip in _NAT64:
+                return kind
+    for kind, test in (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("shared (carrier-grade NAT)", ip in _SHARED),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private or not ip.is_global),
+    ):
+        if test:
+            return kind
+    return None
+
+
+def is_public_address(address: str | _IPAddress) -> bool:
+    """Tell whether an IP address is public: not private, loopback, link-local, multicast, ...
+
+    An IPv6 address that stands for an IPv4 one (IPv4-mapped, NAT64, 6to4, Teredo) is
+    judged by it too.
+
+    >>> is_public_address("93.184.215.14"), is_public_address("10.0.0.1")
+    (True, False)
+    >>> is_public_address("::ffff:127.0.0.1"), is_public_address("100.64.0.1")
+    (False, False)
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    return _address_kind(ip) is None
+
+
+class AddressRefusedError(FetchError):
+    """A host is (or resolves to) a private, loopback, link-local or other non-public address."""
+
+
+def _refusal(host: str, address: str) -> str | None:
+    """The reason to refuse ``host`` at ``address``; None when the address is public."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"refused: {host} resolves to {address!r}, not an IP address"
+    kind = _address_kind(ip)
+    if kind is None:
+        return None
+    if host.strip("[]") == address:
+        return f"refused: {address} is a {kind} address"
+    return f"refused: {host} resolves to a {kind} address ({address})"
+
+
+def _literal_refusal(host: str) -> str | None:
+    """Refuse, without resolving anything, a host written as a non-public IP or ``localhost``."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return f"refused: {host} is this machine (a loopback address)"
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    return _refusal(name, name)
+
+
+class _Refused(Exception):
+    """Raised by :class:`_PublicOnlyBackend` (through httpcore and httpx, unwrapped)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _PublicOnlyBackend(httpcore.NetworkBackend):
+    """A network backend that connects only to public addresses.
+
+    It resolves the host once, refuses it when any of its addresses is not public, and
+    connects to the addresses it checked, in order (so the name is never resolved again
+    between the check and the connection); the connected peer is checked once more.
+    """
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            reason = _refusal(host, address)
+            if reason is not None:
+                raise _Refused(reason)
+        failure: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in addresses:
+            try:
+                stream = self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            peer = stream.get_extra_info("server_addr")
+            reason = _refusal(host, str(peer[0]) if peer else "unknown")
+            if reason is not None:  # pragma: no cover - the socket went where it was sent
+                stream.close()
+                raise _Refused(reason)
+            return stream
+        raise failure
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _public_only_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """Return an httpx transport whose connections go to public addresses only."""
+    transport = httpx.HTTPTransport(limits=limits)
+    # httpx does not take a network backend: give its connection pool ours. Checked, so
+    # that an httpx release that renames these fails loudly rather than guards nothing.
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise RuntimeError(
+            "this httpx release cannot be given a network backend"
+        )  # pragma: no cover
+    pool._network_backend = _PublicOnlyBackend()
+    return transport
+
+
+def _server_address(response: httpx.Response) -> str | None:
+    """The IP address a response came from, when the transport tells."""
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    with contextlib.suppress(OSError, AttributeError, TypeError, IndexError):
+        peer = stream.get_extra_info("server_addr")
+        if peer:
+            return str(peer[0])
+    return None
+
+
 class _Cache:
     """The HTTP cache: fetched bodies in ``hishel``'s SQLite storage, keyed by the URL asked for.
 
@@ -352,6 +605,7 @@ class _Cache:
                     fetched_at=dt.datetime.fromisoformat(meta["fetched_at"]),
                     from_cache=True,
                     redirects=tuple(meta["redirects"]),
+                    addresses=tuple(meta.get("addresses", ())),
                 )
             except (KeyError, ValueError, TypeError, RuntimeError) as exc:
                 logger.warning("dropping an unreadable cache entry for %s: %s", url, exc)
@@ -368,6 +622,7 @@ class _Cache:
             "charset": result.charset,
             "fetched_at": result.fetched_at.isoformat(),
             "redirects": list(result.redirects),
+            "addresses": list(result.addresses),
         }
         try:
             if replace:
@@ -458,12 +713,20 @@ class Fetcher:
         self._sleep = sleep
         #: When this fetcher was made: cached responses older than this come from an earlier run.
         self.started_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        self._client = httpx.Client(
-            headers={"User-Agent": user_agent or default_user_agent(), "Accept": _ACCEPT},
-            timeout=self.timeout,
-            follow_redirects=False,
-            transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32),
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=32)
+        options: dict[str, Any] = {
+            "headers": {"User-Agent": user_agent or default_user_agent(), "Accept": _ACCEPT},
+            "timeout": self.timeout,
+            "follow_redirects": False,
+            "limits": limits,
+        }
+        self._client = httpx.Client(transport=transport, **options)
+        # Fetches that refuse private addresses get their own pool: a connection opened
+        # for another fetch (to 127.0.0.1, say) is never reused by them.
+        self._public_client = (
+            self._client
+            if transport is not None
+            else httpx.Client(transport=_public_only_transport(limits), **options)
         )
         self._cache: _Cache | None = None
         if cache is not False:
@@ -485,6 +748,8 @@ class Fetcher:
     def close(self) -> None:
         """Close the connections and the cache."""
         self._client.close()
+        if self._public_client is not self._client:
+            self._public_client.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -496,16 +761,20 @@ class Fetcher:
 
     # --- the public verb ------------------------------------------------------------
 
-    def fetch(self, url: str, *, refresh: bool = False) -> FetchResult:
+    def fetch(self, url: str, *, refresh: bool = False, allow_private: bool = True) -> FetchResult:
         """Return the resource at ``url``, from the cache when it holds it.
 
         Args:
             url: An ``http`` or ``https`` URL.
             refresh: Ignore (and replace) a cached copy; ignored when offline.
+            allow_private: Connect to private, loopback, link-local and other non-public
+                addresses (checked after DNS resolution, on every redirect); ``False``
+                for URLs found in fetched content, which must not reach the local network.
 
         Raises:
             FetchError: The URL was refused or could not be fetched; ``transient`` tells
-                whether a later attempt may succeed.
+                whether a later attempt may succeed; an ``AddressRefusedError`` when
+                ``allow_private`` is false and the URL leads to a non-public address.
         """
         error = _scheme_error(url)
         if error is not None:
@@ -513,11 +782,15 @@ class Fetcher:
         with self._flights.hold(canonical_url(url)):
             if self._cache is not None and (self.offline or not refresh):
                 cached = self._cache.get(url)
-                if cached is not None:
+                if cached is not None and (allow_private or cached.public):
                     return cached
+                if cached is not None and self.offline:
+                    private = next(a for a in cached.addresses if not is_public_address(a))
+                    host = urllib.parse.urlsplit(cached.final_url).hostname or private
+                    raise AddressRefusedError(url, _refusal(host, private) or "refused")
             if self.offline:
                 raise NotCachedError(url, "not in the cache (offline)")
-            result = self._fetch_with_retries(url)
+            result = self._fetch_with_retries(url, allow_private=allow_private)
             if self._cache is not None:
                 self._cache.put(result, replace=refresh)
             return result
@@ -534,12 +807,12 @@ class Fetcher:
 
     # --- retries --------------------------------------------------------------------
 
-    def _fetch_with_retries(self, url: str) -> FetchResult:
+    def _fetch_with_retries(self, url: str, *, allow_private: bool) -> FetchResult:
         deadline = time.monotonic() + self.deadline
         attempt = 0
         while True:
             try:
-                return self._fetch_once(url, deadline)
+                return self._fetch_once(url, deadline, allow_private=allow_private)
             except _Retry as retry:
                 error, asked = retry.error, retry.retry_after
                 wait = self._wait(attempt, asked)
@@ -583,14 +856,19 @@ class Fetcher:
             pool=clamp(self.timeout.pool),
         )
 
-    def _fetch_once(self, url: str, deadline: float) -> FetchResult:
+    def _fetch_once(self, url: str, deadline: float, *, allow_private: bool) -> FetchResult:
+        client = self._client if allow_private else self._public_client
         visited = [url]
+        addresses: list[str] = []
         while True:
             timeout = self._timeout(deadline)
             try:
-                request = self._client.build_request("GET", visited[-1], timeout=timeout)
+                request = client.build_request("GET", visited[-1], timeout=timeout)
             except httpx.InvalidURL as exc:
                 raise FetchError(url, f"not a valid URL: {exc}") from exc
+            refused = None if allow_private else _literal_refusal(request.url.host)
+            if refused is not None:
+                raise AddressRefusedError(url, self._hop(refused, visited))
             with self._host_slot(request.url):
                 if time.monotonic() >= deadline:
                     _fail(
@@ -599,16 +877,26 @@ class Fetcher:
                         )
                     )
                 try:
-                    response = self._client.send(request, stream=True, follow_redirects=False)
+                    response = client.send(request, stream=True, follow_redirects=False)
                 except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     _fail(self._translate(url, exc, timeout), cause=exc)
+                except _Refused as exc:
+                    raise AddressRefusedError(url, self._hop(exc.reason, visited)) from None
+                address = _server_address(response)
+                if address is not None:
+                    addresses.append(address)
                 try:
                     target = self._redirect_target(url, response, visited)
                     if target is None:
-                        return self._read(url, response, visited, deadline)
+                        return self._read(url, response, visited, deadline, tuple(addresses))
                 finally:
                     response.close()
             visited.append(target)
+
+    @staticmethod
+    def _hop(reason: str, visited: list[str]) -> str:
+        """Say which redirect led to a refused address."""
+        return f"{reason} (redirected to {visited[-1]})" if len(visited) > 1 else reason
 
     def _translate(
         self, url: str, exc: httpx.HTTPError | httpx.InvalidURL, timeout: httpx.Timeout
@@ -670,7 +958,12 @@ class Fetcher:
         )
 
     def _read(
-        self, url: str, response: httpx.Response, visited: list[str], deadline: float
+        self,
+        url: str,
+        response: httpx.Response,
+        visited: list[str],
+        deadline: float,
+        addresses: tuple[str, ...],
     ) -> FetchResult:
         self._check_status(url, response, redirected=len(visited) > 1)
         media, charset = _media_type(response.headers.get("content-type", ""))
@@ -684,26 +977,46 @@ class Fetcher:
         kind = _kind_of(media)
         body = bytearray()
         if kind != "attachment":
+            encoding = response.headers.get("content-encoding", "identity")
+            too_large = FetchError(
+                url,
+                f"response larger than {_size(self.max_decoded_bytes)} once decompressed "
+                f"({encoding})",
+            )
+            decoder = _BoundedDecoder(encoding)
+            chunks: Iterable[bytes] = response.iter_raw()
+            if response.is_stream_consumed:  # made in memory (httpx.MockTransport): decoded
+                chunks, decoder = [response.content], _BoundedDecoder("identity")
+            sniffed_attachment = False
             try:
-                for chunk in response.iter_bytes():
-                    body += chunk
+                for raw in chunks:
                     if response.num_bytes_downloaded > self.max_bytes:
                         raise FetchError(url, f"response larger than {_size(self.max_bytes)}")
+                    try:
+                        body += decoder.decode(raw, self.max_decoded_bytes - len(body))
+                    except _TooLarge:
+                        raise too_large from None
+                    except zlib.error as exc:
+                        raise FetchError(url, f"cannot decode the response: {exc}") from exc
                     if len(body) > self.max_decoded_bytes:
-                        raise FetchError(
-                            url,
-                            f"response larger than {_size(self.max_decoded_bytes)} once "
-                            f"decompressed ({response.headers.get('content-encoding', 'identity')})",
-                        )
+                        raise too_large
                     if time.monotonic() >= deadline:
                         reason = f"timed out after {_seconds(self.deadline)}"
                         _fail(FetchError(url, reason, transient=True))
                     if kind is None and len(body) >= _SNIFF_BYTES:
                         kind = _sniff(bytes(body[:_SNIFF_BYTES]))
                         if kind == "attachment":
+                            sniffed_attachment = True
                             break
             except httpx.HTTPError as exc:
                 _fail(self._translate(url, exc, self.timeout), cause=exc)
+            if not sniffed_attachment:
+                try:
+                    body += decoder.flush(self.max_decoded_bytes - len(body))
+                except _TooLarge:
+                    raise too_large from None
+                except zlib.error as exc:
+                    raise FetchError(url, f"cannot decode the response: {exc}") from exc
             if kind is None:
                 kind = _sniff(bytes(body[:_SNIFF_BYTES]))
         if kind == "attachment":
@@ -718,4 +1031,5 @@ class Fetcher:
             content=bytes(body),
             fetched_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
             redirects=tuple(visited[1:]),
+            addresses=addresses,
         )

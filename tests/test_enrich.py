@@ -292,7 +292,7 @@ def test_a_capture_link_with_tracking_parameters_finds_its_item(
 
 
 def test_an_empty_link_line_is_recovered_from_the_feed(
-    tmp_path: Path, httpserver: HTTPServer, enricher: WebEnricher
+    tmp_path: Path, httpserver: HTTPServer, fetcher: Fetcher
 ) -> None:
     article = httpserver.url_for("/2025/09/found/")
     httpserver.expect_request("/feed").respond_with_data(
@@ -301,7 +301,9 @@ def test_an_empty_link_line_is_recovered_from_the_feed(
     httpserver.expect_request("/2025/09/found/").respond_with_data(
         page("Found Again"), content_type="text/html"
     )
-    note = enricher(rss_capture(tmp_path, httpserver.url_for("/feed"), "", "Found Again")).note
+    capture = rss_capture(tmp_path, httpserver.url_for("/feed"), "", "Found Again")
+    with WebEnricher(fetcher=fetcher, block_private_addresses=False) as enricher:
+        note = enricher(capture).note
     assert note.url == article
     assert note.status == "partial"
     assert (
@@ -309,6 +311,80 @@ def test_an_empty_link_line_is_recovered_from_the_feed(
     )
     (page_source,) = sources_of(note, "article")
     assert "Sentence 29 of the article" in page_source.text
+
+
+# --- private addresses: refused for links found in fetched content -------------------
+
+
+def private_feed_vault(tmp_path: Path, httpserver: HTTPServer, config: str = "") -> Path:
+    """A vault whose capture names a feed on 127.0.0.1 (no page); the item links to 127.0.0.1."""
+    article = httpserver.url_for("/2025/09/inside/")
+    httpserver.expect_request("/feed").respond_with_data(
+        rss(("Inside Job", article), content="<p>What the feed item says about it.</p>"),
+        content_type="application/rss+xml",
+    )
+    httpserver.expect_request("/2025/09/inside/").respond_with_data(
+        page("Inside Job"), content_type="text/html"
+    )
+    text = (
+        f"RSS Feed: Local Weekly\nSource: {httpserver.url_for('/feed')}\nLink:\n\n"
+        "Inside Job\n\nWhat the capture said.\n"
+    )
+    vault = make_vault(tmp_path, {"20250901_080000_rss_inside.txt": text})
+    (vault / ".obsidian-inbox.toml").write_text(f"settle_seconds = 0\n{config}", encoding="utf-8")
+    return vault
+
+
+def test_a_feed_items_private_link_is_refused_by_default(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    vault = private_feed_vault(tmp_path, httpserver)
+    report = process_inbox(vault)
+    (outcome,) = report.outcomes
+    assert outcome.status == "partial"
+    assert outcome.capture == "Inbox/20250901_080000_rss_inside.txt"
+    assert "refused: 127.0.0.1 is a loopback address" in outcome.reason
+    assert "set block_private_addresses = false" in outcome.reason
+    assert requests_to(httpserver, "/2025/09/inside/") == 0  # never connected
+    note = parse_note((vault / str(outcome.note)).read_text(encoding="utf-8"))
+    assert note.status == "partial"
+    assert "refused: 127.0.0.1 is a loopback address" in note.status_reason
+    assert "Sentence 29 of the article" not in note.to_markdown()
+    assert "What the feed item says" in note.to_markdown()  # the feed's own text is kept
+
+
+def test_a_feed_items_private_link_is_followed_when_allowed(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    vault = private_feed_vault(tmp_path, httpserver, "block_private_addresses = false\n")
+    report = process_inbox(vault)
+    (outcome,) = report.outcomes
+    assert "refused" not in outcome.reason
+    assert requests_to(httpserver, "/2025/09/inside/") == 1
+    assert "Sentence 29 of the article" in (vault / str(outcome.note)).read_text(encoding="utf-8")
+
+
+def test_a_captures_own_private_url_is_fetched(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/mine").respond_with_data(page("Mine"), content_type="text/html")
+    vault = make_vault(
+        tmp_path, {"20250901_090000_link_m.txt": f"Link: {httpserver.url_for('/mine')}\n"}
+    )
+    report = process_inbox(vault, settings=Settings(settle_seconds=0))
+    assert [o.status for o in report.outcomes] == ["created"]
+    assert requests_to(httpserver, "/mine") == 1
+
+
+def test_a_cached_private_page_is_not_served_to_a_feed_link(
+    tmp_path: Path, httpserver: HTTPServer, fetcher: Fetcher
+) -> None:
+    """A page the user captured (cached) is not handed out when a feed item links to it."""
+    vault = private_feed_vault(tmp_path, httpserver)
+    url = httpserver.url_for("/2025/09/inside/")
+    assert fetcher.fetch(url).content  # the user's own capture of it, now cached
+    with WebEnricher(fetcher=fetcher) as enricher:
+        report = process_inbox(vault, enricher=enricher, settings=Settings(settle_seconds=0))
+    (outcome,) = report.outcomes
+    assert "refused: 127.0.0.1 is a loopback address" in outcome.reason
 
 
 @pytest.mark.parametrize(

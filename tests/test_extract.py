@@ -108,6 +108,41 @@ def test_decode_html(data: bytes, http_charset: str | None, expected: str) -> No
     assert decode_html(data, http_charset=http_charset) == expected
 
 
+ENGLISH = " ".join(
+    f"Sentence {n} of the article says one more useful thing about the topic." for n in range(30)
+)
+
+
+@pytest.mark.parametrize(
+    ("words", "encoding"),
+    [
+        (
+            "Caf\u00e9 na\u00efve r\u00e9sum\u00e9. ",
+            "cp1252",
+        ),  # was read as windows-1250: "na\u010fve"
+        ("Il \u00e9tait une fois, d\u00e9j\u00e0 \u00e0 c\u00f4t\u00e9. ", "cp1252"),  # was cp775
+        ("\u00bfQu\u00e9 pas\u00f3, se\u00f1or? ", "cp1252"),
+        ("\u00dcber die Stra\u00dfe gehen, sch\u00f6n. " * 30, "cp1252"),  # was mac_turkish
+        (
+            "Za\u017c\u00f3\u0142\u0107 g\u0119\u015bl\u0105 ja\u017a\u0144. Pchn\u0105\u0107 w t\u0119 \u0142\u00f3d\u017a. ",
+            "cp1250",
+        ),
+        (
+            "P\u0159\u00edli\u0161 \u017elu\u0165ou\u010dk\u00fd k\u016f\u0148 \u00fap\u011bl \u010f\u00e1belsk\u00e9 \u00f3dy. ",
+            "cp1250",
+        ),
+        (RUSSIAN + " ", "cp1251"),
+    ],
+)
+@pytest.mark.parametrize("http_charset", [None, "utf-8"])
+def test_a_mostly_english_page_with_a_few_accents_is_detected_right(
+    words: str, encoding: str, http_charset: str | None
+) -> None:
+    """A page that declares no charset, or a wrong one: a few accents must not pick cp775."""
+    page = f"<html><head><title>A page</title></head><body><p>{words}{ENGLISH}</p></body></html>"
+    assert decode_html(page.encode(encoding), http_charset=http_charset) == page
+
+
 @pytest.mark.parametrize(
     "meta",
     [
@@ -211,6 +246,50 @@ def test_dates_from_json_ld(head: str) -> None:
 def test_dates_from_a_time_element() -> None:
     body = f'<article><time class="published" datetime="2025-07-04">4 July</time><p>{PROSE}</p></article>'
     assert extract_article(article_page(body)).published == dt.date(2025, 7, 4)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-12:00",  # beyond datetime's range once in UTC
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:00:00+14:00",
+        "1800-09-01",
+    ],
+)
+def test_implausible_page_dates_are_dropped(value: str) -> None:
+    head = f'<meta property="article:published_time" content="{value}">'
+    page = article_page(f"<article><p>{PROSE}</p></article>", head=head)
+    assert extract_article(page, url="https://blog.example/post/").published is None
+
+
+@pytest.mark.parametrize(
+    "pub_date",
+    [
+        "Sat, 01 Jan 0000 00:00:00 +1400",  # feedparser reads the year 1400
+        "Fri, 31 Dec 9999 23:59:59 +0000",
+        "Fri, 31 Dec 9999 23:59:59 -1200",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_implausible_feed_dates_are_dropped(pub_date: str) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Old</title><link>https://blog.example/old</link><pubDate>{pub_date}</pubDate>"
+        "</item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(feed, url="https://blog.example/feed").items
+    assert item.published is None
+
+
+def test_plausible_dates_are_kept() -> None:
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>New</title><link>https://blog.example/new</link>"
+        b"<pubDate>Mon, 01 Sep 1997 08:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    (item,) = parse_feed(feed, url="https://blog.example/feed").items
+    assert item.published == dt.datetime(1997, 9, 1, 8, tzinfo=dt.timezone.utc)
 
 
 def test_scripts_and_javascript_links_never_reach_the_text() -> None:

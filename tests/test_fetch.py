@@ -6,6 +6,7 @@ import gzip
 import json
 import threading
 import time
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,17 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from obsidian_inbox import Fetcher, FetchError
-from obsidian_inbox._fetch import NotCachedError, default_cache_dir, default_user_agent
+from obsidian_inbox._fetch import (
+    AddressRefusedError,
+    NotCachedError,
+    _PublicOnlyBackend,
+    _Refused,
+    default_cache_dir,
+    default_user_agent,
+    is_public_address,
+)
+
+from .conftest import RouteTransport
 
 HTML = b"<!DOCTYPE html><html><head><title>Hello</title></head><body><p>Hi there.</p></body></html>"
 
@@ -229,6 +240,60 @@ def test_a_gzip_bomb_stops_at_the_decompressed_cap(
         make_fetcher(max_decoded_bytes=2_000_000).fetch(url)
     assert caught.value.reason == "response larger than 2 MB once decompressed (gzip)"
     assert not caught.value.transient
+
+
+def test_a_gzip_bomb_never_fills_memory(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    """Memory stays near the cap: httpx alone inflates a 64 kB chunk of it to 64 MB at once."""
+    url = page(httpserver, "/bomb-memory", _bomb(500_000_000), headers={"Content-Encoding": "gzip"})
+    fetcher = make_fetcher(max_decoded_bytes=2_000_000, cache=False)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError) as caught:
+            fetcher.fetch(url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.reason == "response larger than 2 MB once decompressed (gzip)"
+    assert peak < 40_000_000, f"{peak:,} bytes"  # about 150 MB before
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("deflate", zlib.compress),
+        ("deflate", _raw_deflate),  # without the zlib header, as some servers send it
+        ("deflate, gzip", lambda data: gzip.compress(zlib.compress(data))),
+        ("gzip, gzip", lambda data: gzip.compress(gzip.compress(data))),
+        ("identity", lambda data: data),
+        ("x-unknown", lambda data: data),  # ignored, as httpx does
+    ],
+)
+def test_content_encodings_are_decoded(
+    httpserver: HTTPServer,
+    fetcher: Fetcher,
+    encoding: str,
+    encode: Callable[[bytes], bytes],
+) -> None:
+    body = HTML.replace(b"Hi there.", b"Hi there. " * 5000)
+    url = page(httpserver, "/encoded", encode(body), headers={"Content-Encoding": encoding})
+    assert fetcher.fetch(url).content == body
+
+
+def test_a_chained_bomb_stops_at_the_cap(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    body = gzip.compress(_bomb(50_000_000))  # gzip inside gzip
+    url = page(httpserver, "/bomb2", body, headers={"Content-Encoding": "gzip, gzip"})
+    with pytest.raises(FetchError) as caught:
+        make_fetcher(max_decoded_bytes=1_000_000).fetch(url)
+    assert caught.value.reason == "response larger than 1 MB once decompressed (gzip, gzip)"
 
 
 def test_gzip_pages_are_decompressed(httpserver: HTTPServer, fetcher: Fetcher) -> None:
@@ -548,3 +613,131 @@ def test_a_server_that_stalls_mid_body_times_out(
         make_fetcher(timeout=0.3, retries=0).fetch(stalling_server + "stall")
     assert caught.value.transient
     assert caught.value.reason == "timed out after 0.3 s waiting for data"
+
+
+# --- private addresses ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+        ("::ffff:93.184.215.14", True),  # IPv4-mapped: judged by the IPv4 address
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("127.0.0.1", False),
+        ("127.255.0.9", False),
+        ("169.254.169.254", False),  # the cloud metadata service
+        ("0.0.0.0", False),  # noqa: S104 - an address to judge, not to bind
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("224.0.0.1", False),  # multicast: not "private", still refused
+        ("240.0.0.1", False),
+        ("255.255.255.255", False),
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+    ],
+)
+def test_is_public_address(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("127.0.0.1", "refused: 127.0.0.1 is a loopback address"),
+        ("localhost", "refused: localhost is this machine (a loopback address)"),
+        ("[::1]", "refused: ::1 is a loopback address"),
+        ("[::ffff:127.0.0.1]", "refused: ::ffff:127.0.0.1 is a loopback address"),
+        ("169.254.169.254", "refused: 169.254.169.254 is a link-local address"),
+        ("10.0.0.1", "refused: 10.0.0.1 is a private address"),
+    ],
+)
+def test_private_hosts_are_refused_without_a_request(
+    httpserver: HTTPServer, fetcher: Fetcher, host: str, reason: str
+) -> None:
+    port = httpserver.port
+    url = f"http://{host}:{port}/secret"
+    with pytest.raises(AddressRefusedError) as caught:
+        fetcher.fetch(url, allow_private=False)
+    assert caught.value.reason == reason
+    assert not caught.value.transient
+    assert str(caught.value) == f"{reason} for {url}"
+    assert httpserver.log == []
+
+
+def test_the_same_url_is_fetched_when_private_addresses_are_allowed(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    url = page(httpserver, "/own")
+    fetcher = make_fetcher(cache=False)
+    result = fetcher.fetch(url)  # allow_private is the default: the user's own URL
+    assert result.addresses == ("127.0.0.1",)
+    assert not result.public
+    # The connection now in the pool is not reused by a fetch that refuses private addresses.
+    with pytest.raises(AddressRefusedError):
+        fetcher.fetch(url, allow_private=False)
+    assert requests_to(httpserver, "/own") == 1
+
+
+def test_the_backend_checks_the_resolved_address(httpserver: HTTPServer) -> None:
+    """A name is resolved once, and refused for what it resolves to (before connecting)."""
+    backend = _PublicOnlyBackend()
+    with pytest.raises(_Refused) as caught:
+        backend.connect_tcp("localhost", httpserver.port, timeout=5)
+    assert caught.value.reason.startswith("refused: localhost resolves to a loopback address (")
+    assert httpserver.log == []
+
+
+def test_the_fetcher_refuses_what_a_name_resolves_to(
+    httpserver: HTTPServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the up-front check of the host's spelling, the connection itself is refused."""
+    monkeypatch.setattr("obsidian_inbox._fetch._literal_refusal", lambda host: None)
+    with pytest.raises(AddressRefusedError) as caught:
+        fetcher.fetch(
+            page(httpserver, "/named").replace("127.0.0.1", "localhost"), allow_private=False
+        )
+    assert caught.value.reason.startswith("refused: localhost resolves to a loopback address (")
+    assert httpserver.log == []
+
+
+def test_a_redirect_to_a_private_address_is_refused(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    """A public site (routed here by the transport) redirecting to 127.0.0.1 is refused."""
+    target = page(httpserver, "/internal")
+    httpserver.expect_request("/start").respond_with_data(
+        "", status=302, headers={"Location": target}
+    )
+    fetcher = make_fetcher(
+        transport=RouteTransport({"public.example": httpserver.url_for("/")}), cache=False
+    )
+    with pytest.raises(AddressRefusedError) as caught:
+        fetcher.fetch("http://public.example/start", allow_private=False)
+    assert caught.value.reason == (
+        f"refused: 127.0.0.1 is a loopback address (redirected to {target})"
+    )
+    assert requests_to(httpserver, "/start") == 1
+    assert requests_to(httpserver, "/internal") == 0
+    assert fetcher.fetch("http://public.example/start").final_url == target  # allowed
+
+
+def test_offline_a_cached_private_page_is_refused(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher], isolated_cache: Path
+) -> None:
+    url = page(httpserver, "/cached-private")
+    make_fetcher().fetch(url)
+    offline = make_fetcher(offline=True)
+    assert offline.fetch(url).content == HTML
+    with pytest.raises(AddressRefusedError) as caught:
+        offline.fetch(url, allow_private=False)
+    assert caught.value.reason == "refused: 127.0.0.1 is a loopback address"
