@@ -486,9 +486,12 @@ def _may_improve(run: _Run, path: str) -> bool:
 def _known(run: _Run, parsed: _Parsed, path: str, kind: str) -> _Written:
     """The outcome of a capture the vault already has a note for."""
     if kind == "same-capture":
-        # An interrupted run wrote the note but did not file the capture away: finish it.
-        if not run.dry_run and run.vault._store.write_record(path) is None:
-            run.vault.adopt(path, parsed.note.capture_id)
+        # An interrupted run wrote the note but did not file the capture away: finish it,
+        # once the note is durable (that run may have been stopped before it synced).
+        if not run.dry_run:
+            if run.vault._store.write_record(path) is None:
+                run.vault.adopt(path, parsed.note.capture_id)
+            run.vault.make_durable(path)
         return _Written(
             parsed,
             "created",
@@ -516,7 +519,18 @@ def _file_away_batch(run: _Run, written: list[_Written]) -> None:
             if _signature(capture) != item.parsed.signature:
                 # Changed while we worked (still being synced): undo our note, retry later.
                 if not run.dry_run and item.created and run.vault.owns(item.note):
-                    (run.vault.path / item.note).unlink()
+                    try:
+                        (run.vault.path / item.note).unlink()
+                    except OSError as exc:
+                        run.record(
+                            capture,
+                            "failed",
+                            note=item.note,
+                            reason="changed while being processed, and its note could not "
+                            f"be removed: {exc.strerror or exc}",
+                            error=type(exc).__name__,
+                        )
+                        continue
                     run.vault.index.remove(item.note)
                 run.record(
                     capture,

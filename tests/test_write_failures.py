@@ -421,3 +421,43 @@ def test_a_real_full_disk(template: tuple[Path, dict[str, bytes]], tmp_path: Pat
         )
     assert failures, "no capture ever failed for want of space"
     print(f"real full disk: {len(FREE_PAGES)} levels, {refusals} runs refused, {failures} captures")
+
+
+def test_a_recovered_note_is_made_durable_before_its_capture_is_filed(
+    second: Path, template: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed run left a note whose folder it never synced: it is synced before filing."""
+    assert _run(second).ok
+    interrupted = second / "Inbox" / "20250102_090000_note_walk.txt"
+    (second / "Inbox" / "processed" / interrupted.name).rename(interrupted)  # killed before
+    with monkeypatch.context() as patch:
+        hits = _fail_when(patch, "fsync", errno.EIO, lambda path: path == str(second / "Notes"))
+        report = _run(second)
+    assert hits
+    [outcome] = report.outcomes
+    assert outcome.status == "failed"
+    assert "cannot make the notes written here durable: Input/output error" in outcome.reason
+    assert interrupted.exists(), "kept in the inbox"
+    assert [o.status for o in _run(second).outcomes] == ["created"]  # recovered, synced
+    check_vault(second, template[1], final=True)
+
+
+def test_a_note_that_cannot_be_undone_is_reported(
+    second: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capture changed mid-run and its new note cannot be removed: no crash; reported."""
+    capture = second / "Inbox" / "20250102_090400_note_idea.txt"
+
+    def appends(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
+        if note.original_file == capture.name:
+            with capture.open("ab") as handle:
+                handle.write(b"More, synced late.\n")
+        return Enrichment(note)
+
+    with monkeypatch.context() as patch:
+        _fail_when(patch, "unlink", errno.EACCES, lambda path: path.endswith(".md"))
+        report = process_inbox(second, settings=TEST_SETTINGS, enricher=appends)
+    outcome = {Path(o.capture).name: o for o in report.outcomes}[capture.name]
+    assert outcome.status == "failed"
+    assert "its note could not be removed: Permission denied" in outcome.reason
+    assert capture.read_bytes().endswith(b"More, synced late.\n"), "kept in the inbox"
