@@ -168,8 +168,6 @@ def _outcomes(report: Report) -> dict[str, str]:
 #: The calls of the write path: creating, writing, syncing, renaming, linking, removing.
 SYSCALLS = ["open", "write", "fsync", "link", "replace", "rename", "unlink", "mkdir"]
 ERRORS = [errno.ENOSPC, errno.EIO, errno.EACCES]
-#: How many (N, errno, syscall) failures were injected: the campaign's figure.
-INJECTED: list[tuple[int, str, str]] = []
 
 
 @pytest.mark.parametrize("code", ERRORS, ids=errno.errorcode.get)
@@ -199,7 +197,6 @@ def test_every_write_path_call_may_fail(
             assert tree_digest(vault, exclude=(".obsidian-inbox",)) == before
         if not injector.fired:
             break  # the run made fewer calls: every one of them has failed once
-        INJECTED.append((nth, errno.errorcode[code], syscall))
         failed = [o for o in report.outcomes if o.status == "failed"] if report else []
         for outcome in failed:  # reported clearly: the capture named, the OS error as reason
             assert Path(outcome.capture).name in SECOND, outcome
