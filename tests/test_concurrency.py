@@ -73,6 +73,7 @@ def _finish(
     assert tree_digest(vault, exclude=(".obsidian-inbox",)) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs", [2, 4])
 def test_runs_started_together_one_works_the_others_exit_3(
     runs: int, vault: Path, site: Site, env: dict[str, str]
@@ -90,6 +91,7 @@ def test_runs_started_together_one_works_the_others_exit_3(
     _finish(vault, env, dict(site.captures))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs", [2, 4])
 def test_runs_that_wait_for_the_lock_find_nothing_left(
     runs: int, vault: Path, site: Site, env: dict[str, str]
