@@ -396,12 +396,21 @@ def _process(
         try:
             with contextlib.ExitStack() as batch:
                 batch.enter_context(run.vault.batch())
+                draining = False  # out of time: write what is enriched already, wait for nothing
                 for parsed, future in zip(to_enrich, futures, strict=True):
-                    if not _finished(future, stop):
-                        break  # stopped: what is still being fetched is left for next time
+                    if draining:
+                        if not future.done() or future.cancelled():
+                            continue
+                    elif not _finished(future, stop):
+                        if not _out_of_time_only(stop):
+                            break  # stopped: what is still being fetched is left for next time
+                        draining = True
+                        continue
                     try:
                         enrichment = future.result()
                     except _Stopped:
+                        if draining:
+                            continue
                         break
                     except Exception as exc:  # an enricher bug must not cost the capture
                         logger.exception("enriching %s failed", parsed.capture)
@@ -421,8 +430,10 @@ def _process(
                         done = None
                     if done is not None:
                         written.append(done)
-                    if stop.is_set():
-                        break  # the current capture is finished; the rest wait for next time
+                    if stop.is_set() and not draining:
+                        if not _out_of_time_only(stop):
+                            break  # the current capture is finished; the rest wait for next time
+                        draining = True
                     if len(written) >= _BATCH:
                         _file_away(run, _durable(run, batch, written))
                         written = []
@@ -432,6 +443,13 @@ def _process(
             for future in futures:
                 future.cancel()
     _file_away(run, written)
+
+
+def _out_of_time_only(stop: _Flag) -> bool:
+    """Tell whether the run halts because its time budget is spent (not because it was
+    asked to stop): then the captures already enriched are still written, so that one slow
+    capture ahead of them cannot hold back run after run."""
+    return isinstance(stop, _Halt) and not stop.stop.is_set()
 
 
 def _durable(run: _Run, batch: contextlib.ExitStack, written: list[_Written]) -> list[_Written]:
@@ -486,9 +504,12 @@ def _may_improve(run: _Run, path: str) -> bool:
 def _known(run: _Run, parsed: _Parsed, path: str, kind: str) -> _Written:
     """The outcome of a capture the vault already has a note for."""
     if kind == "same-capture":
-        # An interrupted run wrote the note but did not file the capture away: finish it.
-        if not run.dry_run and run.vault._store.write_record(path) is None:
-            run.vault.adopt(path, parsed.note.capture_id)
+        # An interrupted run wrote the note but did not file the capture away: finish it,
+        # once the note is durable (that run may have been stopped before it synced).
+        if not run.dry_run:
+            if run.vault._store.write_record(path) is None:
+                run.vault.adopt(path, parsed.note.capture_id)
+            run.vault.make_durable(path)
         return _Written(
             parsed,
             "created",
@@ -516,7 +537,18 @@ def _file_away_batch(run: _Run, written: list[_Written]) -> None:
             if _signature(capture) != item.parsed.signature:
                 # Changed while we worked (still being synced): undo our note, retry later.
                 if not run.dry_run and item.created and run.vault.owns(item.note):
-                    (run.vault.path / item.note).unlink()
+                    try:
+                        (run.vault.path / item.note).unlink()
+                    except OSError as exc:
+                        run.record(
+                            capture,
+                            "failed",
+                            note=item.note,
+                            reason="changed while being processed, and its note could not "
+                            f"be removed: {exc.strerror or exc}",
+                            error=type(exc).__name__,
+                        )
+                        continue
                     run.vault.index.remove(item.note)
                 run.record(
                     capture,

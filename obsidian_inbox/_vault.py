@@ -393,6 +393,14 @@ class Vault:
         data = (self.path / relative).read_bytes()
         self._store.adopt(relative, _sha256(data), capture_id)
 
+    def make_durable(self, relative: str) -> None:
+        """Sync the folder of the note at ``relative``, so that the note survives a power cut.
+
+        Raises:
+            VaultError: The folder cannot be synced (an I/O error, say).
+        """
+        self._fsync((self.path / relative).parent, strict=True)
+
     def render(self, note: Note) -> bytes:
         """Render ``note`` and check it reads back whole.
 

@@ -73,6 +73,7 @@ def _finish(
     assert tree_digest(vault, exclude=(".obsidian-inbox",)) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs", [2, 4])
 def test_runs_started_together_one_works_the_others_exit_3(
     runs: int, vault: Path, site: Site, env: dict[str, str]
@@ -90,6 +91,7 @@ def test_runs_started_together_one_works_the_others_exit_3(
     _finish(vault, env, dict(site.captures))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs", [2, 4])
 def test_runs_that_wait_for_the_lock_find_nothing_left(
     runs: int, vault: Path, site: Site, env: dict[str, str]
@@ -266,3 +268,30 @@ def test_a_capture_changed_while_being_processed_is_retried(vault: Path) -> None
     text = (vault / str(report.outcomes[0].note)).read_text(encoding="utf-8")
     assert "More words, synced late." in text
     check_vault(vault, {capture.name: b"First words.\nMore words, synced late.\n"})
+
+
+# --- a slow capture ahead of the others ------------------------------------------------------
+
+
+def test_a_slow_capture_does_not_hold_back_a_run_with_a_time_budget(vault: Path) -> None:
+    """The first capture's server is slow; the others are enriched at once. When the time
+    budget is spent, those are written: else every run would stop at the slow one, and no
+    run would ever make progress."""
+    names = [f"20250101_00000{number}_note_n{number}.txt" for number in range(5)]
+    for number, name in enumerate(names):
+        (vault / "Inbox" / name).write_text(f"Thought number {number}.\n", encoding="utf-8")
+
+    def slow_first(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
+        if note.original_file == names[0]:
+            time.sleep(2)  # a server answering slowly, retried with back-off
+        return Enrichment(note)
+
+    settings = Settings(settle_seconds=0, max_seconds=0.5, concurrency=4)
+    report = process_inbox(vault, settings=settings, enricher=slow_first)
+    outcomes = {Path(o.capture).name: o.status for o in report.outcomes}
+    assert outcomes == {names[0]: "skipped", **dict.fromkeys(names[1:], "created")}
+    assert report.out_of_time
+    assert "time budget" in report.outcomes[-1].reason
+    captures = {name: f"Thought number {n}.\n".encode() for n, name in enumerate(names)}
+    check = check_vault(vault, captures)
+    assert check.waiting == {names[0]}

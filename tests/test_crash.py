@@ -229,3 +229,32 @@ def test_sigkill_during_online_runs_loses_nothing(
     assert tree_digest(vault, exclude=(".obsidian-inbox",)) == digest, (
         "a further run changed something"
     )
+
+
+SIGNALS = 9
+
+
+def test_sigterm_sigint_sighup_stop_cleanly(vault: Path, slow_site: Site, tmp_path: Path) -> None:
+    """A polite stop (Obsidian closing, Ctrl-C) finishes the current note and exits 130:
+    unlike after SIGKILL, not even a hidden temporary file is left."""
+    captures = slow_site.captures
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "http-cache")}
+    log = tmp_path / "runs.log"
+    rng = random.Random(7)
+    stopped = 0
+    codes = []
+    for number in range(SIGNALS):
+        process = _online_run(vault, env, log)
+        _wait_for_files(vault, process, rng.randrange(1, 12), timeout=20)
+        if process.poll() is None:
+            process.send_signal((signal.SIGTERM, signal.SIGINT, signal.SIGHUP)[number % 3])
+            stopped += 1
+        code = process.wait(timeout=60)
+        codes.append(code)
+        assert code in (0, 1, 130), log.read_text()
+        assert _lock_is_free(vault)
+        check = check_vault(vault, captures)
+        assert not check.temp_files, f"a stopped run left {check.temp_files}"
+    print(f"{stopped} runs stopped by a signal; exit codes {codes}")
+    assert stopped >= SIGNALS - 2, f"only {stopped} runs could be stopped mid-way"
+    assert "interrupted" in log.read_text(), "no run said it was interrupted"

@@ -168,8 +168,6 @@ def _outcomes(report: Report) -> dict[str, str]:
 #: The calls of the write path: creating, writing, syncing, renaming, linking, removing.
 SYSCALLS = ["open", "write", "fsync", "link", "replace", "rename", "unlink", "mkdir"]
 ERRORS = [errno.ENOSPC, errno.EIO, errno.EACCES]
-#: How many (N, errno, syscall) failures were injected: the campaign's figure.
-INJECTED: list[tuple[int, str, str]] = []
 
 
 @pytest.mark.parametrize("code", ERRORS, ids=errno.errorcode.get)
@@ -199,7 +197,6 @@ def test_every_write_path_call_may_fail(
             assert tree_digest(vault, exclude=(".obsidian-inbox",)) == before
         if not injector.fired:
             break  # the run made fewer calls: every one of them has failed once
-        INJECTED.append((nth, errno.errorcode[code], syscall))
         failed = [o for o in report.outcomes if o.status == "failed"] if report else []
         for outcome in failed:  # reported clearly: the capture named, the OS error as reason
             assert Path(outcome.capture).name in SECOND, outcome
@@ -421,3 +418,43 @@ def test_a_real_full_disk(template: tuple[Path, dict[str, bytes]], tmp_path: Pat
         )
     assert failures, "no capture ever failed for want of space"
     print(f"real full disk: {len(FREE_PAGES)} levels, {refusals} runs refused, {failures} captures")
+
+
+def test_a_recovered_note_is_made_durable_before_its_capture_is_filed(
+    second: Path, template: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed run left a note whose folder it never synced: it is synced before filing."""
+    assert _run(second).ok
+    interrupted = second / "Inbox" / "20250102_090000_note_walk.txt"
+    (second / "Inbox" / "processed" / interrupted.name).rename(interrupted)  # killed before
+    with monkeypatch.context() as patch:
+        hits = _fail_when(patch, "fsync", errno.EIO, lambda path: path == str(second / "Notes"))
+        report = _run(second)
+    assert hits
+    [outcome] = report.outcomes
+    assert outcome.status == "failed"
+    assert "cannot make the notes written here durable: Input/output error" in outcome.reason
+    assert interrupted.exists(), "kept in the inbox"
+    assert [o.status for o in _run(second).outcomes] == ["created"]  # recovered, synced
+    check_vault(second, template[1], final=True)
+
+
+def test_a_note_that_cannot_be_undone_is_reported(
+    second: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capture changed mid-run and its new note cannot be removed: no crash; reported."""
+    capture = second / "Inbox" / "20250102_090400_note_idea.txt"
+
+    def appends(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
+        if note.original_file == capture.name:
+            with capture.open("ab") as handle:
+                handle.write(b"More, synced late.\n")
+        return Enrichment(note)
+
+    with monkeypatch.context() as patch:
+        _fail_when(patch, "unlink", errno.EACCES, lambda path: path.endswith(".md"))
+        report = process_inbox(second, settings=TEST_SETTINGS, enricher=appends)
+    outcome = {Path(o.capture).name: o for o in report.outcomes}[capture.name]
+    assert outcome.status == "failed"
+    assert "its note could not be removed: Permission denied" in outcome.reason
+    assert capture.read_bytes().endswith(b"More, synced late.\n"), "kept in the inbox"

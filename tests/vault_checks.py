@@ -84,6 +84,7 @@ def check_vault(
         assert (archive_dir / name).read_bytes() == captures[name], f"{name} changed when filed"
 
     by_capture: dict[str, str] = {}
+    original: dict[str, str] = {}  # capture id -> the note's original_file
     urls: set[str] = set()
     temp_files: list[str] = []
     for path in sorted(vault.rglob("*")):
@@ -103,15 +104,17 @@ def check_vault(
                 f"two notes for one capture: {by_capture[note.capture_id]} and {relative}"
             )
             by_capture[note.capture_id] = relative
+            original[note.capture_id] = note.original_file
         if note.url:
             urls.add(note.url)
 
     identities = {
         name: _identity((archive_dir if name in filed else inbox_dir) / name) for name in captures
     }
-    known = {capture_id for capture_id, _ in identities.values()}
+    names = {capture_id: name for name, (capture_id, _) in identities.items()}
     for capture_id, relative in by_capture.items():
-        assert capture_id in known, f"{relative} belongs to no capture"
+        assert capture_id in names, f"{relative} belongs to no capture"
+        assert original[capture_id] == names[capture_id], f"{relative}: wrong original_file"
     for name in filed:
         capture_id, url = identities[name]
         assert capture_id in by_capture or (url and url in urls), f"{name} was filed without a note"
