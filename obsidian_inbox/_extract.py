@@ -756,7 +756,8 @@ class FeedItem:
             self.content_html or self.summary_html, base_url=self.link or None
         )
         head, _, last = markdown.rpartition("\n\n")
-        if last and not _BOILERPLATE.sub("", plain_text(last)).strip():
+        # The boilerplate is one short paragraph (and plain_text is not linear in time).
+        if last and len(last) <= 2000 and not _BOILERPLATE.sub("", plain_text(last)).strip():
             markdown = head
         return markdown.strip()
 
@@ -830,6 +831,76 @@ def _item(entry: Mapping[str, Any]) -> FeedItem:
     )
 
 
+# An entity declaration, its quoted value possibly holding ">".
+_ENTITY_DECLARATION = re.compile(rb"""<!ENTITY\b(?:[^>"']|"[^"]*"|'[^']*')*>?""")
+# Where the prolog ends: the first element (not "<?" or "<!").
+_FIRST_ELEMENT = re.compile(rb"<[^?!]")
+# XML encodings that are not ASCII-compatible, by their first bytes (XML 1.0, appendix F).
+_WIDE_XML = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\0\0\0", "utf-32-le"),
+    (b"\0\0\0<", "utf-32-be"),
+    (b"<\0?\0", "utf-16-le"),
+    (b"\0<\0?", "utf-16-be"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),
+)
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
+_CHARACTER_ENTITY = re.compile(rb"""\s+%?\s*([^\s"']+)\s+(["'])(&#(?:x[0-9a-fA-F]+|[0-9]+);)\2""")
+_ENTITY_NAME = re.compile(rb"""\s+%?\s*([^\s"']+)""")
+_REFERENCE = re.compile(rb"&([A-Za-z_:][\w.:-]*);")
+_PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+
+
+def _without_entities(body: bytes) -> tuple[bytes, bool]:
+    """Remove the entity declarations of a feed's DOCTYPE; say whether it was re-encoded.
+
+    Feeds never need their own entities, and they are how "billion laughs" and
+    quadratic blow-ups (a 600 kB feed expanding to 50 MB) and external entities (XXE)
+    get in. feedparser removes only declarations that start a line, so ours go first.
+    A reference to a removed entity is kept as text (``&a;``), except that an entity
+    standing for one character (``<!ENTITY nbsp "&#160;">``) becomes that character's
+    reference, so the feed stays well-formed and parses strictly (and fast). A feed in
+    UTF-16, UTF-32 or EBCDIC is re-encoded as UTF-8 first, so its declarations show.
+    """
+    reencoded = False
+    for signature, codec in _WIDE_XML:
+        if body.startswith(signature):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                break
+            body = _XML_ENCODING.sub(rb'\1"utf-8"', text.lstrip("\ufeff").encode("utf-8"))
+            reencoded = True
+            break
+    first = _FIRST_ELEMENT.search(body)
+    end = first.start() if first else len(body)
+    if b"<!ENTITY" not in body[:end]:
+        return body, reencoded
+    declared: dict[bytes, bytes] = {}
+    for declaration in _ENTITY_DECLARATION.findall(body[:end]):
+        inner = declaration[len(b"<!ENTITY") :]
+        character = _CHARACTER_ENTITY.match(inner)
+        name = _ENTITY_NAME.match(inner)
+        if character is not None:
+            declared.setdefault(character.group(1), character.group(3))
+        elif name is not None:
+            declared.setdefault(name.group(1), b"&amp;" + name.group(1) + b";")
+
+    def replace(reference: re.Match[bytes]) -> bytes:
+        name = reference.group(1)
+        if name in _PREDEFINED:
+            return reference.group(0)
+        return declared.get(name, reference.group(0))
+
+    head = _ENTITY_DECLARATION.sub(b"", body[:end])
+    return head + _REFERENCE.sub(replace, body[end:]), reencoded
+
+
 def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None = None) -> Feed:
     """Parse a feed's bytes (RSS 0.9x/1.0/2.0 or Atom) with feedparser, never from a string.
 
@@ -848,6 +919,10 @@ def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None 
         "content-type": "application/xml",
         **{key.lower(): value for key, value in (headers or {}).items()},
     }
+    body, reencoded = _without_entities(body)
+    if reencoded:  # UTF-8 now, whatever the server said
+        media = response_headers["content-type"].partition(";")[0].strip() or "application/xml"
+        response_headers["content-type"] = f"{media}; charset=utf-8"
     parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     problem = ""
     if parsed.get("bozo"):

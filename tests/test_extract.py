@@ -513,6 +513,46 @@ def test_a_broken_feed_with_items_still_parses() -> None:
     assert feed.problem
 
 
+BLOWUP_ITEM = (
+    "<item><title>Blown</title><link>https://blog.example/blown</link>"
+    "<description>" + "&a;" * 100_000 + "</description></item>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-32", "cp037"])
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE rss [<!ENTITY a "{value}">]>',  # on one line: feedparser keeps it
+        "<!DOCTYPE rss [\n<!ENTITY a '{value}>'>\n]>",
+        '<!DOCTYPE rss [<!ENTITY b "x"><!ENTITY a "{value}">]>',
+    ],
+)
+def test_feed_entities_are_never_expanded(encoding: str, doctype: str) -> None:
+    """A quadratic blow-up: 500 kB of feed made 25 MB of description (and 10 MB, 1 GB)."""
+    feed = (
+        f'<?xml version="1.0" encoding="{encoding}"?>{doctype.format(value="x" * 250)}'
+        '<rss version="2.0"><channel><title>Blow-up</title>'
+        f"{BLOWUP_ITEM}</channel></rss>"
+    ).encode(encoding)
+    (item,) = parse_feed(feed, url="https://blog.example/feed").items
+    assert item.title == "Blown"
+    assert "x" * 250 not in item.summary_html
+    assert len(item.summary_html) < 1_000_000
+
+
+def test_a_feed_declaring_html_entities_still_parses() -> None:
+    feed = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY nbsp "&#160;">\n]>\n'
+        b'<rss version="2.0"><channel><title>Old&nbsp;School</title>'
+        b"<item><title>One&nbsp;item</title><link>https://blog.example/1</link></item>"
+        b"</channel></rss>"
+    )
+    parsed = parse_feed(feed, url="https://blog.example/feed")
+    assert parsed.title == "Old School"
+    assert [item.title for item in parsed.items] == ["One item"]
+
+
 def test_feed_bytes_are_never_taken_for_a_path_or_url(tmp_path) -> None:
     # feedparser reads a str argument as a path or URL; parse_feed hands it bytes only.
     secret = tmp_path / "secret.xml"

@@ -219,7 +219,7 @@ def rss_capture(feed: str, item_link: str, title: str = "The Hostile Item") -> s
 
 CaseMaker = Callable[[Env], Case]
 #: Cases that take more than a few seconds.
-SLOW = frozenset({"100000-items"})
+SLOW = frozenset({"100000-items", "quadratic-blowup", "quadratic-blowup-utf-16"})
 
 
 def params(cases: dict[str, CaseMaker]) -> list[Any]:
@@ -594,6 +594,39 @@ def _(env: Env) -> Case:
     )
 
 
+@feed_case("quadratic-blowup")
+def _(env: Env) -> Case:
+    # 250 bytes, referenced 400,000 times on one line: 1.6 MB of feed, 100 MB of text.
+    url = env.url("/item")
+    doctype = f'<!DOCTYPE rss [<!ENTITY a "{"x" * 250}">]>'
+    feed_url, item_url = feed_env(env, rss(item("The Hostile Item", url, "&a;" * 400_000), doctype))
+    return Case(
+        rss_capture(feed_url, item_url),
+        ("partial",),
+        f"404 Not Found for {item_url}",
+        name=RSS_NAME,
+        never=("x" * 250,),
+        trace=False,
+    )
+
+
+@feed_case("quadratic-blowup-utf-16")
+def _(env: Env) -> Case:
+    url = env.url("/item")
+    doctype = f'<!DOCTYPE rss [<!ENTITY a "{"x" * 250}">]>'
+    feed = rss(item("The Hostile Item", url, "&a;" * 400_000), doctype)
+    feed = feed.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    feed_url, item_url = feed_env(env, feed)
+    return Case(
+        rss_capture(feed_url, item_url),
+        ("partial",),
+        f"404 Not Found for {item_url}",
+        name=RSS_NAME,
+        never=("x" * 250,),
+        trace=False,
+    )
+
+
 @feed_case("xxe-file")
 def _(env: Env) -> Case:
     url = env.url("/item")
@@ -804,4 +837,4 @@ def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list
 
 def test_the_matrix_counts() -> None:
     """The figures docs/guarantees.md quotes: hostile network inputs, by family."""
-    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 19, 15)
+    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 19, 17)
