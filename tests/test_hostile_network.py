@@ -830,6 +830,36 @@ def _(env: Env) -> Case:
     )
 
 
+def links_to(env: Env, host: str) -> Case:
+    """The capture names no page; the feed item links to ``host`` (this machine, or near it)."""
+    port = env.httpserver.port
+    feed_url, _ = feed_env(
+        env, rss(item("The Hostile Item", f"http://{host}:{port}/item")), page=True
+    )
+    return Case(
+        rss_capture(feed_url, ""),
+        ("partial",),
+        f"refused: {host.strip('[]')} is ",
+        name=RSS_NAME,
+        check=lambda: _assert_equal(env.requests_to("/item"), 0),
+    )
+
+
+@feed_case("item-links-to-metadata-service")
+def _(env: Env) -> Case:
+    return links_to(env, "169.254.169.254")
+
+
+@feed_case("item-links-to-decimal-loopback")
+def _(env: Env) -> Case:
+    return links_to(env, "2130706433")
+
+
+@feed_case("item-links-to-ipv4-mapped-loopback")
+def _(env: Env) -> Case:
+    return links_to(env, "[::ffff:127.0.0.1]")
+
+
 @pytest.mark.parametrize("make", params(FEEDS))
 def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list[Report]]) -> None:
     run_case(make(env))
@@ -837,4 +867,4 @@ def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list
 
 def test_the_matrix_counts() -> None:
     """The figures docs/guarantees.md quotes: hostile network inputs, by family."""
-    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 19, 17)
+    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 19, 20)
