@@ -7,9 +7,12 @@ SQLite state, vault) against servers on 127.0.0.1. Whatever the input, every cas
 - the outcome, and a reason that names the cause (the outcome names the capture file);
 - the capture is kept byte-identical: still in the inbox when not filed, and filed away
   unchanged when it is;
-- a note, when written, reads back and holds no ``<script`` and no ``javascript:``;
+- a note, when written, reads back, and its body holds no active content (raw
+  ``<script>``, ``javascript:`` links); when the hostile text came from the network, the
+  note holds no ``<script`` and no ``javascript:`` at all, not even as text;
 - nothing is written outside the vault (a digest of the folder around it);
-- bounded time and memory (generous bounds: these prove "no hang, no blow-up").
+- bounded time and memory (generous bounds, 30 s and 300 MB: these prove "no hang, no
+  blow-up"); ``HOSTILE_FIGURES=file.jsonl`` records each case's actual figures.
 
 The fetch limits are small here (a 1 s read timeout, a 3 s deadline, one retry) so that
 the matrix stays fast. Unit-level checks of the same limits live in ``test_fetch.py``,
