@@ -67,6 +67,23 @@ _META_CHARSET = re.compile(
 )
 # What browsers do (WHATWG Encoding): these labels mean windows-1252.
 _AS_WINDOWS_1252 = frozenset({"latin-1", "iso8859-1", "ascii", "cp1252"})
+#: The charsets a page may declare (the WHATWG Encoding Standard's, and close relatives
+#: servers name): anything else is ignored, never used to decode: not ``zlib``, ``hex``
+#: or ``rot13`` (not text encodings: decoding raised), nor ``utf-7`` (the old XSS
+#: trick), ``unicode_escape`` or ``punycode``, which browsers never apply either.
+_DECLARABLE = frozenset(
+    codecs.lookup(label).name
+    for label in (
+        "utf-8", "cp866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
+        "iso-8859-6", "iso-8859-7", "iso-8859-8", "iso-8859-10", "iso-8859-11",
+        "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r", "koi8-u",
+        "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253",
+        "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gbk", "gb2312", "gb18030",
+        "big5", "big5hkscs", "euc-jp", "iso-2022-jp", "shift_jis", "cp932", "euc-kr",
+        "cp949", "tis-620", "latin-1", "ascii", "utf-16", "utf-16-le", "utf-16-be",
+        "utf-32", "utf-32-le", "utf-32-be",
+    )
+)  # fmt: skip
 _PRESCAN_BYTES = 4096
 _DETECT_BYTES = 2048
 #: The encodings a web page can be in (the WHATWG Encoding Standard's, less the rare Mac
@@ -114,6 +131,8 @@ def _codec(label: str | None) -> str | None:
     try:
         name = codecs.lookup(label.strip().strip("\"'")).name
     except LookupError:
+        return None
+    if name not in _DECLARABLE:
         return None
     if name in _AS_WINDOWS_1252:
         return "cp1252"
@@ -847,6 +866,7 @@ _WIDE_XML = (
     (b"\0<\0?", "utf-16-be"),
     (b"\x4c\x6f\xa7\x94", "cp037"),
 )
+_XML_DECLARED_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?(\s+encoding\s*=\s*["']([^"']*)["'])""")
 _XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
 
 
@@ -920,10 +940,26 @@ def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None 
         **{key.lower(): value for key, value in (headers or {}).items()},
     }
     body, reencoded = _without_entities(body)
+    media, _, params = response_headers["content-type"].partition(";")
+    charset = next(
+        (v.strip().strip("\"'") for k, _, v in (p.partition("=") for p in params.split(";"))
+         if k.strip().lower() == "charset"),
+        "",
+    )  # fmt: skip
     if reencoded:  # UTF-8 now, whatever the server said
-        media = response_headers["content-type"].partition(";")[0].strip() or "application/xml"
-        response_headers["content-type"] = f"{media}; charset=utf-8"
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+        charset = "utf-8"
+    elif charset and _codec(charset) is None:  # "zlib", "undefined": feedparser would raise
+        charset = ""
+    response_headers["content-type"] = (media.strip() or "application/xml") + (
+        f"; charset={charset}" if charset else ""
+    )
+    declared = _XML_DECLARED_ENCODING.match(body)
+    if declared and _codec(declared.group(2).decode("ascii", "replace")) is None:
+        body = body[: declared.start(1)] + body[declared.end(1) :]
+    try:
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+    except (UnicodeError, LookupError) as exc:  # an encoding feedparser cannot handle
+        raise FeedError(url, f"not a feed (cannot decode it: {exc})") from exc
     problem = ""
     if parsed.get("bozo"):
         problem = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"

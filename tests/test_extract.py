@@ -143,6 +143,51 @@ def test_a_mostly_english_page_with_a_few_accents_is_detected_right(
     assert decode_html(page.encode(encoding), http_charset=http_charset) == page
 
 
+NOT_PAGE_CHARSETS = [
+    "zlib",
+    "hex",
+    "base64",
+    "rot13",
+    "bz2",
+    "quopri",
+    "undefined",
+    "utf-7",
+    "unicode_escape",
+    "raw_unicode_escape",
+    "punycode",
+    "idna",
+]
+
+
+@pytest.mark.parametrize("charset", NOT_PAGE_CHARSETS)
+def test_charsets_no_page_can_have_are_ignored(charset: str) -> None:
+    """Once, ``charset=zlib`` raised LookupError and ``utf-7`` turned ``+ADw-`` into ``<``."""
+    page = b"<p>caf\xe9 \\x41 +ADw-script+AD4-</p>"
+    expected = "<p>caf\u00e9 \\x41 +ADw-script+AD4-</p>"
+    assert decode_html(page, http_charset=charset) == expected
+    meta = f"<meta charset={charset}>".encode()
+    assert decode_html(meta + page) == meta.decode() + expected
+
+
+@pytest.mark.parametrize("charset", NOT_PAGE_CHARSETS)
+def test_feed_charsets_no_feed_can_have_are_ignored(charset: str) -> None:
+    """Once, ``charset=undefined`` (header or XML declaration) raised UnicodeError."""
+    body = (
+        b'<rss version="2.0"><channel><title>Caf\xe9</title>'
+        b"<item><title>T</title><link>https://blog.example/1</link></item></channel></rss>"
+    )
+    declared = f'<?xml version="1.0" encoding="{charset}"?>'.encode() + body
+    for feed, headers in (
+        (
+            b'<?xml version="1.0"?>' + body,
+            {"content-type": f"application/rss+xml; charset={charset}"},
+        ),
+        (declared, {}),
+    ):
+        parsed = parse_feed(feed, url="https://blog.example/feed", headers=headers)
+        assert parsed.title == "Caf\u00e9"
+
+
 @pytest.mark.parametrize(
     "meta",
     [

@@ -112,7 +112,10 @@ class Env:
 
 
 # Unescaped raw HTML or a javascript: link target in Markdown: active content.
-_ACTIVE = re.compile(r"(?<!\\)<\s*script|\]\(\s*javascript:|<javascript:|href\s*=", re.IGNORECASE)
+_ACTIVE = re.compile(
+    r"(?<!\\)<\s*(?:script|iframe|object|embed|a\s|img\s)|\]\(\s*javascript:|<javascript:",
+    re.IGNORECASE,
+)
 
 
 # --- running a case ----------------------------------------------------------------------
@@ -442,6 +445,21 @@ def _(env: Env) -> Case:
     return Case(link(url), ("created",), "", note_has="Sentence 29 of the article")
 
 
+@response_case("charset-zlib")
+def _(env: Env) -> Case:
+    page = PAGE.replace(b"<p>", "<p>Café naïve résumé. ".encode("cp1252"), 1)
+    url = env.serve("/zlib-charset", page, content_type="text/html; charset=zlib")
+    return Case(link(url), ("created",), "", note_has="Café naïve résumé")
+
+
+@response_case("utf-7-script")
+def _(env: Env) -> Case:
+    # Read as UTF-7, "+ADw-script+AD4-" is "<script>": browsers never do, nor do we.
+    page = PAGE.replace(b"<p>", b"<p>\xe9 +ADw-script+AD4-alert(1)+ADw-/script+AD4- ", 1)
+    url = env.serve("/utf7", page, content_type="text/html; charset=utf-7")
+    return Case(link(url), ("created",), "", note_has="+ADw-script+AD4-")
+
+
 @response_case("million-nested-divs")
 def _(env: Env) -> Case:
     page = b"<html><body>" + b"<div>" * 1_000_000 + PROSE.encode() + b"</body></html>"
@@ -690,6 +708,21 @@ def _(env: Env) -> Case:
     )
 
 
+@feed_case("encoding-undefined")
+def _(env: Env) -> Case:
+    url = env.url("/item")
+    feed = rss(item("The Hostile Item", url)).replace(b'encoding="UTF-8"', b'encoding="undefined"')
+    feed_url = env.serve("/feed", feed, content_type="application/rss+xml; charset=undefined")
+    env.serve("/item", "gone", status=404)
+    return Case(
+        rss_capture(feed_url, url),
+        ("partial",),
+        f"404 Not Found for {url}; the text is the feed item's",
+        name=RSS_NAME,
+        note_has="A description of the item.",
+    )
+
+
 @feed_case("100000-items")
 def _(env: Env) -> Case:
     base = env.url("/item")
@@ -870,4 +903,4 @@ def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list
 
 def test_the_matrix_counts() -> None:
     """The figures docs/guarantees.md quotes: hostile network inputs, by family."""
-    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 19, 20)
+    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 21, 21)
