@@ -86,6 +86,8 @@ class Case:
     #: Trace Python's allocations (tracemalloc slows CPU-bound parsing several times over;
     #: without it, only the process's peak size bounds the memory).
     trace: bool = True
+    #: The fetcher's timeout per read (its deadline per URL is 3 s).
+    read_timeout: float = 1.0
 
 
 @attrs.frozen
@@ -142,7 +144,7 @@ def run_case(
         original = capture.read_bytes()
         (tmp_path / "outside.txt").write_text("beside the vault\n", encoding="utf-8")
         outside = tree_digest(tmp_path, exclude=("vault/",))
-        fetcher = make_fetcher(timeout=1.0, deadline=3.0, retries=1, retry_wait=0)
+        fetcher = make_fetcher(timeout=case.read_timeout, deadline=3.0, retries=1, retry_wait=0)
         settings = Settings(settle_seconds=0, max_attempts=len(case.statuses))
         reports = []
         if case.trace:
@@ -374,7 +376,8 @@ def _(env: Env) -> Case:
 @response_case("drip-1-byte-per-second")
 def _(env: Env) -> Case:
     url = env.fixture("slow_drip_server") + "drip"
-    return Case(link(url), ("deferred", "partial"), "timed out after 3 s")
+    # Each byte comes before the read timeout: only the deadline can stop it.
+    return Case(link(url), ("deferred", "partial"), "timed out after 3 s", read_timeout=2.5)
 
 
 def _bomb(decompressed: int) -> bytes:
@@ -522,6 +525,33 @@ def garbage_server() -> Iterator[str]:
             pass
 
     yield from _serve_socket(handle)
+
+
+def titled(env: Env, path: str, title: str) -> Case:
+    """A capture naming only a URL: the note takes the page's (hostile) title."""
+    page = PAGE.replace(b"<title>A Fine Page</title>", f"<title>{title}</title>".encode())
+    page = page.replace(b"<h1>A Fine Page</h1>", f"<h1>{title}</h1>".encode())
+    url = env.serve(path, page)
+    return Case(f"Link: {url}\n", ("created",), "", note_has="Sentence 29")
+
+
+@response_case("title-path-traversal")
+def _(env: Env) -> Case:
+    return titled(env, "/traversal", "../../../../outside/evil")
+
+
+@response_case("title-markdown-and-yaml")
+def _(env: Env) -> Case:
+    return titled(env, "/yaml", "--- !!python/object:os.system [[x]] | #tag ^block: yes")
+
+
+@response_case("base-javascript")
+def _(env: Env) -> Case:
+    page = PAGE.replace(b"</head>", b'<base href="javascript:alert(1)//"></head>').replace(
+        b"<p>", b"<p><a href='relative/page'>a relative link</a> ", 1
+    )
+    url = env.serve("/base", page)
+    return Case(link(url), ("created",), "", note_has="Sentence 29")
 
 
 @response_case("script-page")
@@ -903,4 +933,4 @@ def test_hostile_feed(make: CaseMaker, env: Env, run_case: Callable[[Case], list
 
 def test_the_matrix_counts() -> None:
     """The figures docs/guarantees.md quotes: hostile network inputs, by family."""
-    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 21, 21)
+    assert (len(URLS), len(RESPONSES), len(FEEDS)) == (7, 24, 21)
