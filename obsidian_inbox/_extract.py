@@ -67,6 +67,23 @@ _META_CHARSET = re.compile(
 )
 # What browsers do (WHATWG Encoding): these labels mean windows-1252.
 _AS_WINDOWS_1252 = frozenset({"latin-1", "iso8859-1", "ascii", "cp1252"})
+#: The charsets a page may declare (the WHATWG Encoding Standard's, and close relatives
+#: servers name): anything else is ignored, never used to decode: not ``zlib``, ``hex``
+#: or ``rot13`` (not text encodings: decoding raised), nor ``utf-7`` (the old XSS
+#: trick), ``unicode_escape`` or ``punycode``, which browsers never apply either.
+_DECLARABLE = frozenset(
+    codecs.lookup(label).name
+    for label in (
+        "utf-8", "cp866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
+        "iso-8859-6", "iso-8859-7", "iso-8859-8", "iso-8859-10", "iso-8859-11",
+        "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r", "koi8-u",
+        "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253",
+        "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gbk", "gb2312", "gb18030",
+        "big5", "big5hkscs", "euc-jp", "iso-2022-jp", "shift_jis", "cp932", "euc-kr",
+        "cp949", "tis-620", "latin-1", "ascii", "utf-16", "utf-16-le", "utf-16-be",
+        "utf-32", "utf-32-le", "utf-32-be",
+    )
+)  # fmt: skip
 _PRESCAN_BYTES = 4096
 _DETECT_BYTES = 2048
 #: The encodings a web page can be in (the WHATWG Encoding Standard's, less the rare Mac
@@ -114,6 +131,8 @@ def _codec(label: str | None) -> str | None:
     try:
         name = codecs.lookup(label.strip().strip("\"'")).name
     except LookupError:
+        return None
+    if name not in _DECLARABLE:
         return None
     if name in _AS_WINDOWS_1252:
         return "cp1252"
@@ -756,7 +775,8 @@ class FeedItem:
             self.content_html or self.summary_html, base_url=self.link or None
         )
         head, _, last = markdown.rpartition("\n\n")
-        if last and not _BOILERPLATE.sub("", plain_text(last)).strip():
+        # The boilerplate is one short paragraph (and plain_text is not linear in time).
+        if last and len(last) <= 2000 and not _BOILERPLATE.sub("", plain_text(last)).strip():
             markdown = head
         return markdown.strip()
 
@@ -830,6 +850,77 @@ def _item(entry: Mapping[str, Any]) -> FeedItem:
     )
 
 
+# An entity declaration, its quoted value possibly holding ">".
+_ENTITY_DECLARATION = re.compile(rb"""<!ENTITY\b(?:[^>"']|"[^"]*"|'[^']*')*>?""")
+# Where the prolog ends: the first element (not "<?" or "<!").
+_FIRST_ELEMENT = re.compile(rb"<[^?!]")
+# XML encodings that are not ASCII-compatible, by their first bytes (XML 1.0, appendix F).
+_WIDE_XML = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\0\0\0", "utf-32-le"),
+    (b"\0\0\0<", "utf-32-be"),
+    (b"<\0?\0", "utf-16-le"),
+    (b"\0<\0?", "utf-16-be"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),
+)
+_XML_DECLARED_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?(\s+encoding\s*=\s*["']([^"']*)["'])""")
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
+_CHARACTER_ENTITY = re.compile(rb"""\s+%?\s*([^\s"']+)\s+(["'])(&#(?:x[0-9a-fA-F]+|[0-9]+);)\2""")
+_ENTITY_NAME = re.compile(rb"""\s+%?\s*([^\s"']+)""")
+_REFERENCE = re.compile(rb"&([A-Za-z_:][\w.:-]*);")
+_PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+
+
+def _without_entities(body: bytes) -> tuple[bytes, bool]:
+    """Remove the entity declarations of a feed's DOCTYPE; say whether it was re-encoded.
+
+    Feeds never need their own entities, and they are how "billion laughs" and
+    quadratic blow-ups (a 600 kB feed expanding to 50 MB) and external entities (XXE)
+    get in. feedparser removes only declarations that start a line, so ours go first.
+    A reference to a removed entity is kept as text (``&a;``), except that an entity
+    standing for one character (``<!ENTITY nbsp "&#160;">``) becomes that character's
+    reference, so the feed stays well-formed and parses strictly (and fast). A feed in
+    UTF-16, UTF-32 or EBCDIC is re-encoded as UTF-8 first, so its declarations show.
+    """
+    reencoded = False
+    for signature, codec in _WIDE_XML:
+        if body.startswith(signature):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                break
+            body = _XML_ENCODING.sub(rb'\1"utf-8"', text.lstrip("\ufeff").encode("utf-8"))
+            reencoded = True
+            break
+    first = _FIRST_ELEMENT.search(body)
+    end = first.start() if first else len(body)
+    if b"<!ENTITY" not in body[:end]:
+        return body, reencoded
+    declared: dict[bytes, bytes] = {}
+    for declaration in _ENTITY_DECLARATION.findall(body[:end]):
+        inner = declaration[len(b"<!ENTITY") :]
+        character = _CHARACTER_ENTITY.match(inner)
+        name = _ENTITY_NAME.match(inner)
+        if character is not None:
+            declared.setdefault(character.group(1), character.group(3))
+        elif name is not None:
+            declared.setdefault(name.group(1), b"&amp;" + name.group(1) + b";")
+
+    def replace(reference: re.Match[bytes]) -> bytes:
+        name = reference.group(1)
+        if name in _PREDEFINED:
+            return reference.group(0)
+        return declared.get(name, reference.group(0))
+
+    head = _ENTITY_DECLARATION.sub(b"", body[:end])
+    return head + _REFERENCE.sub(replace, body[end:]), reencoded
+
+
 def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None = None) -> Feed:
     """Parse a feed's bytes (RSS 0.9x/1.0/2.0 or Atom) with feedparser, never from a string.
 
@@ -848,7 +939,27 @@ def parse_feed(body: bytes, *, url: str = "", headers: Mapping[str, str] | None 
         "content-type": "application/xml",
         **{key.lower(): value for key, value in (headers or {}).items()},
     }
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+    body, reencoded = _without_entities(body)
+    media, _, params = response_headers["content-type"].partition(";")
+    charset = next(
+        (v.strip().strip("\"'") for k, _, v in (p.partition("=") for p in params.split(";"))
+         if k.strip().lower() == "charset"),
+        "",
+    )  # fmt: skip
+    if reencoded:  # UTF-8 now, whatever the server said
+        charset = "utf-8"
+    elif charset and _codec(charset) is None:  # "zlib", "undefined": feedparser would raise
+        charset = ""
+    response_headers["content-type"] = (media.strip() or "application/xml") + (
+        f"; charset={charset}" if charset else ""
+    )
+    declared = _XML_DECLARED_ENCODING.match(body)
+    if declared and _codec(declared.group(2).decode("ascii", "replace")) is None:
+        body = body[: declared.start(1)] + body[declared.end(1) :]
+    try:
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+    except (UnicodeError, LookupError) as exc:  # an encoding feedparser cannot handle
+        raise FeedError(url, f"not a feed (cannot decode it: {exc})") from exc
     problem = ""
     if parsed.get("bozo"):
         problem = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"

@@ -458,15 +458,29 @@ def _refusal(host: str, address: str) -> str | None:
     return f"refused: {host} resolves to a {kind} address ({address})"
 
 
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
+
+
 def _literal_refusal(host: str) -> str | None:
-    """Refuse, without resolving anything, a host written as a non-public IP or ``localhost``."""
+    """Refuse, without resolving anything, a host written as a non-public IP or ``localhost``.
+
+    IPv4 addresses in the forms the C library also reads (``2130706433``, ``0x7f.1``,
+    ``127.1``, octal) count as written, as they never reach DNS.
+    """
     name = host.strip("[]").rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return f"refused: {host} is this machine (a loopback address)"
     try:
         ipaddress.ip_address(name)
     except ValueError:
-        return None
+        if not _NUMERIC_HOST.fullmatch(name) or not any(c.isdigit() for c in name):
+            return None
+        try:
+            address = str(ipaddress.IPv4Address(socket.inet_aton(name)))
+        except OSError:
+            return None
+        kind = _refusal(address, address)
+        return None if kind is None else f"refused: {host} is {address}, {kind.split(' is ', 1)[1]}"
     return _refusal(name, name)
 
 

@@ -18,6 +18,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 
 from obsidian_inbox import (
+    ConfigError,
     Enrichment,
     Fetcher,
     LLMSummarizer,
@@ -25,6 +26,7 @@ from obsidian_inbox import (
     Settings,
     Source,
     WebEnricher,
+    load_settings,
     parse_inbox_file,
     parse_note,
     process_inbox,
@@ -362,6 +364,35 @@ def test_a_feed_items_private_link_is_followed_when_allowed(
     assert "refused" not in outcome.reason
     assert requests_to(httpserver, "/2025/09/inside/") == 1
     assert "Sentence 29 of the article" in (vault / str(outcome.note)).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("", True), ("block_private_addresses = false\n", False)]
+)
+def test_block_private_addresses_is_read_and_shown(tmp_path: Path, text: str, value: bool) -> None:
+    vault = make_vault(tmp_path, {})
+    (vault / ".obsidian-inbox.toml").write_text(text, encoding="utf-8")
+    assert load_settings(vault).block_private_addresses is value
+    shown = subprocess.run(
+        [sys.executable, "-m", "obsidian_inbox", "config", str(vault)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    origin = "file" if text else "default"
+    assert f"block_private_addresses = {str(value).lower()}  # {origin}" in shown
+
+
+def test_block_private_addresses_must_be_a_boolean(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path, {})
+    (vault / ".obsidian-inbox.toml").write_text(
+        'block_private_addresses = "no"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(vault)
+    assert caught.value.key == "block_private_addresses"
+    assert "expected a boolean (true or false), got a string ('no')" in str(caught.value)
+    assert ".obsidian-inbox.toml" in str(caught.value)
 
 
 def test_a_captures_own_private_url_is_fetched(tmp_path: Path, httpserver: HTTPServer) -> None:

@@ -143,6 +143,51 @@ def test_a_mostly_english_page_with_a_few_accents_is_detected_right(
     assert decode_html(page.encode(encoding), http_charset=http_charset) == page
 
 
+NOT_PAGE_CHARSETS = [
+    "zlib",
+    "hex",
+    "base64",
+    "rot13",
+    "bz2",
+    "quopri",
+    "undefined",
+    "utf-7",
+    "unicode_escape",
+    "raw_unicode_escape",
+    "punycode",
+    "idna",
+]
+
+
+@pytest.mark.parametrize("charset", NOT_PAGE_CHARSETS)
+def test_charsets_no_page_can_have_are_ignored(charset: str) -> None:
+    """Once, ``charset=zlib`` raised LookupError and ``utf-7`` turned ``+ADw-`` into ``<``."""
+    page = b"<p>caf\xe9 \\x41 +ADw-script+AD4-</p>"
+    expected = "<p>caf\u00e9 \\x41 +ADw-script+AD4-</p>"
+    assert decode_html(page, http_charset=charset) == expected
+    meta = f"<meta charset={charset}>".encode()
+    assert decode_html(meta + page) == meta.decode() + expected
+
+
+@pytest.mark.parametrize("charset", NOT_PAGE_CHARSETS)
+def test_feed_charsets_no_feed_can_have_are_ignored(charset: str) -> None:
+    """Once, ``charset=undefined`` (header or XML declaration) raised UnicodeError."""
+    body = (
+        b'<rss version="2.0"><channel><title>Caf\xe9</title>'
+        b"<item><title>T</title><link>https://blog.example/1</link></item></channel></rss>"
+    )
+    declared = f'<?xml version="1.0" encoding="{charset}"?>'.encode() + body
+    for feed, headers in (
+        (
+            b'<?xml version="1.0"?>' + body,
+            {"content-type": f"application/rss+xml; charset={charset}"},
+        ),
+        (declared, {}),
+    ):
+        parsed = parse_feed(feed, url="https://blog.example/feed", headers=headers)
+        assert parsed.title == "Caf\u00e9"
+
+
 @pytest.mark.parametrize(
     "meta",
     [
@@ -511,6 +556,46 @@ def test_a_broken_feed_with_items_still_parses() -> None:
     feed = parse_feed(body, url="https://x.example/feed")
     assert [item.title for item in feed.items] == ["One"]
     assert feed.problem
+
+
+BLOWUP_ITEM = (
+    "<item><title>Blown</title><link>https://blog.example/blown</link>"
+    "<description>" + "&a;" * 100_000 + "</description></item>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-32", "cp037"])
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE rss [<!ENTITY a "{value}">]>',  # on one line: feedparser keeps it
+        "<!DOCTYPE rss [\n<!ENTITY a '{value}>'>\n]>",
+        '<!DOCTYPE rss [<!ENTITY b "x"><!ENTITY a "{value}">]>',
+    ],
+)
+def test_feed_entities_are_never_expanded(encoding: str, doctype: str) -> None:
+    """A quadratic blow-up: 500 kB of feed made 25 MB of description (and 10 MB, 1 GB)."""
+    feed = (
+        f'<?xml version="1.0" encoding="{encoding}"?>{doctype.format(value="x" * 250)}'
+        '<rss version="2.0"><channel><title>Blow-up</title>'
+        f"{BLOWUP_ITEM}</channel></rss>"
+    ).encode(encoding)
+    (item,) = parse_feed(feed, url="https://blog.example/feed").items
+    assert item.title == "Blown"
+    assert "x" * 250 not in item.summary_html
+    assert len(item.summary_html) < 1_000_000
+
+
+def test_a_feed_declaring_html_entities_still_parses() -> None:
+    feed = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY nbsp "&#160;">\n]>\n'
+        b'<rss version="2.0"><channel><title>Old&nbsp;School</title>'
+        b"<item><title>One&nbsp;item</title><link>https://blog.example/1</link></item>"
+        b"</channel></rss>"
+    )
+    parsed = parse_feed(feed, url="https://blog.example/feed")
+    assert parsed.title == "Old School"
+    assert [item.title for item in parsed.items] == ["One item"]
 
 
 def test_feed_bytes_are_never_taken_for_a_path_or_url(tmp_path) -> None:

@@ -659,6 +659,10 @@ def test_is_public_address(address: str, public: bool) -> None:
         ("[::ffff:127.0.0.1]", "refused: ::ffff:127.0.0.1 is a loopback address"),
         ("169.254.169.254", "refused: 169.254.169.254 is a link-local address"),
         ("10.0.0.1", "refused: 10.0.0.1 is a private address"),
+        ("2130706433", "refused: 2130706433 is 127.0.0.1, a loopback address"),
+        ("0x7f.1", "refused: 0x7f.1 is 127.0.0.1, a loopback address"),
+        ("017700000001", "refused: 017700000001 is 127.0.0.1, a loopback address"),
+        ("10.1", "refused: 10.1 is 10.0.0.1, a private address"),
     ],
 )
 def test_private_hosts_are_refused_without_a_request(
