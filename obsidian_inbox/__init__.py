@@ -8,6 +8,7 @@ from ._classify import DEFAULT_CATEGORY_RULES, CategoryRule, TagRule
 from ._config import Settings, load_settings
 from ._enrich import WebEnricher
 from ._errors import (
+    AddressRefusedError,
     CapturesFailedError,
     ConfigError,
     ExtractionError,
@@ -35,6 +36,7 @@ from ._vault import Vault, WriteResult
 
 __all__ = [
     "DEFAULT_CATEGORY_RULES",
+    "AddressRefusedError",
     "CapturesFailedError",
     "CategoryRule",
     "ConfigError",

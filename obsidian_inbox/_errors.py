@@ -116,6 +116,14 @@ class FetchError(ObsidianInboxError):
         super().__init__(f"{reason} for {url}")
 
 
+class AddressRefusedError(FetchError):
+    """A host is (or resolves to) a private, loopback, link-local or other non-public address.
+
+    Raised only for fetches that refuse such addresses: links found inside fetched content,
+    while ``block_private_addresses`` is on.
+    """
+
+
 class FeedError(FetchError):
     """A feed could not be used: it does not parse, or it lacks the captured item."""
 

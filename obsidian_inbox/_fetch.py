@@ -63,7 +63,7 @@ import httpcore
 import httpx
 import platformdirs
 
-from ._errors import FetchError
+from ._errors import AddressRefusedError, FetchError
 from ._urls import canonical_url
 
 __all__ = [
@@ -438,10 +438,6 @@ def is_public_address(address: str | _IPAddress) -> bool:
     """
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
     return _address_kind(ip) is None
-
-
-class AddressRefusedError(FetchError):
-    """A host is (or resolves to) a private, loopback, link-local or other non-public address."""
 
 
 def _refusal(host: str, address: str) -> str | None:
