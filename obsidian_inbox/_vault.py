@@ -19,6 +19,7 @@ import hashlib
 import html
 import logging
 import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 #: The folder, inside the vault, where obsidian-inbox keeps its state and lock.
 STATE_FOLDER = ".obsidian-inbox"
 _STATE_FILE = "state.sqlite3"
+#: The " (2)" that tells apart notes of the same name.
+_NUMBER_SUFFIX = re.compile(r" \(([0-9]+)\)\.md$")
 _LOCK_FILE = "lock"
 
 WriteAction = Literal["created", "updated", "unchanged"]
@@ -373,8 +376,8 @@ class Vault:
         )
         key = prefix + stem.casefold()
         name = note_file_name(stem, exists=taken, first=self._next_number.get(key, 1))
-        number = name.rsplit(" (", 1)[-1].removesuffix(".md").rstrip(")")
-        self._next_number[key] = int(number) if number.isdigit() else 1
+        suffix = _NUMBER_SUFFIX.search(name)
+        self._next_number[key] = int(suffix[1]) if suffix else 1
         return prefix + name
 
     def owns(self, relative: str, data: bytes | None = None) -> bool:

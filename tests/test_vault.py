@@ -96,6 +96,21 @@ def test_new_note_paths_avoid_collisions_case_insensitively(vault: Path) -> None
         assert v.new_note_path(Note(title="Root"), "") == "Root.md"
 
 
+def test_titles_that_look_like_numbers_are_numbered_from_their_suffix(vault: Path) -> None:
+    # The " (N)" suffix alone says which number a name took: not a title of digits
+    # ("2025" is not the 2025th "2025"), nor one int() cannot read ("²").
+    (vault / "Notes").mkdir()
+    with Vault(vault) as v:
+        assert v.new_note_path(Note(title="²"), "Notes") == "Notes/².md"
+        first = v.new_note_path(Note(title="2025"), "Notes")
+        assert first == "Notes/2025.md"
+        (vault / first).write_text("x", encoding="utf-8")
+        second = v.new_note_path(Note(title="2025"), "Notes")
+        assert second == "Notes/2025 (2).md"
+        (vault / second).write_text("x", encoding="utf-8")
+        assert v.new_note_path(Note(title="2025"), "Notes") == "Notes/2025 (3).md"
+
+
 def test_read_only_vault_changes_nothing(vault: Path) -> None:
     before = tree_digest(vault)
     with Vault(vault, read_only=True) as v:
