@@ -428,9 +428,11 @@ def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
 
 
 @functools.cache
-def _block_parser() -> MarkdownIt:
+def _block_parser(tables: bool = True) -> MarkdownIt:
     """The parser of :func:`_parser`, reading blocks only (no inline parsing)."""
-    md = MarkdownIt("commonmark").use(front_matter_plugin).enable("table")
+    md = MarkdownIt("commonmark").use(front_matter_plugin)
+    if tables:
+        md.enable("table")
     md.core.ruler.disable("inline")
     return md
 
@@ -477,16 +479,19 @@ class _Structure:
             offsets.append(match.end())
         offsets.append(len(text) + 1)
         cuts: list[tuple[int, int]] = []
-        position = 0
-        for token in _block_parser().parse(text):
-            if token.level != 0 or token.nesting < 0 or token.map is None:
-                continue
-            start = offsets[min(token.map[0], len(offsets) - 1)]
-            end = min(offsets[min(token.map[1], len(offsets) - 1)], len(text))
-            if token.type in _PROSE_BLOCKS:
-                cuts.append((position, start))
-                position = max(position, end)
-        cuts.append((position, len(text)))
+        # Prose only if prose both with and without GFM tables (a table may or may not
+        # interrupt a paragraph: without, "x\n| a |\n|---|\n---" is one setext heading).
+        for tables in (True, False) if "|" in text else (True,):
+            position = 0
+            for token in _block_parser(tables).parse(text):
+                if token.level != 0 or token.nesting < 0 or token.map is None:
+                    continue
+                start = offsets[min(token.map[0], len(offsets) - 1)]
+                end = min(offsets[min(token.map[1], len(offsets) - 1)], len(text))
+                if token.type in _PROSE_BLOCKS:
+                    cuts.append((position, start))
+                    position = max(position, end)
+            cuts.append((position, len(text)))
         return [(start, end) for start, end in cuts if end > start]
 
     def excluded(self, start: int, end: int) -> bool:

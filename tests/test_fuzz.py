@@ -471,6 +471,13 @@ def _linker(titles: list[str], aliases: list[str], every: bool) -> VaultLinker:
     st.lists(strategies.one_line_text, max_size=2),
     st.booleans(),
 )
+@example(  # a setext heading without GFM tables, a paragraph and a table with them
+    "Gradient Descent\n| Gradient Descent | b |\n|---|---|\n| Gradient Descent | d |\n"
+    "---\ntitle: Index\n---\n<div>",
+    ["Gradient Descent"],
+    [],
+    False,
+)
 def test_fuzz_linker(text: str, titles: list[str], aliases: list[str], every: bool) -> None:
     linker = _linker(titles, aliases, every)
     linked, mentions = linker.link_text(text)
@@ -629,6 +636,13 @@ def test_urls_glued_together_are_one_url_found_in_linear_time() -> None:
     # linkify-it checked every "http:" inside the first URL: 10^4 of them took minutes.
     assert find_urls("http://a.b/" * 3 + " https://c.d") == ["http://a.b/" * 3, "https://c.d"]
     assert _timed(lambda: find_urls("http://a.b/" * 100_000)) < BOUND
+
+
+def test_no_link_in_what_is_a_heading_when_tables_cannot_interrupt_a_paragraph() -> None:
+    # With a block that spans blank lines elsewhere (<div>), the linker took its blocks from
+    # a reading with GFM tables only; without them, these lines are one setext heading.
+    text = "Gradient Descent\n| a | b |\n|---|---|\n| c | d |\n---\n\n<div>\n"
+    assert _linker(["Gradient Descent"], [], every=False).link_text(text) == (text, [])
 
 
 def test_many_mentions_on_one_line_are_linked_in_linear_time() -> None:
