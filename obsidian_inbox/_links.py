@@ -550,7 +550,10 @@ class _Structure:
     def allows(self, start: int, end: int) -> bool:
         """Tell whether a mention at ``start:end`` is in prose (a first, cheap check)."""
         text = self.text
-        if start > 0 and text[start - 1] in _NOT_BEFORE:
+        # Right after a wikilink, what is read before the mention is the link's text: as if
+        # unlinked ("A@A@" must not become "[[x|A@]][[x|A@]]" on a second run).
+        before = start - 2 if start >= 2 and text.startswith("]]", start - 2) else start
+        if before > 0 and text[before - 1] in _NOT_BEFORE:
             return False
         if end < len(text) and text[end] in _NOT_AFTER:
             return False

@@ -478,6 +478,7 @@ def _linker(titles: list[str], aliases: list[str], every: bool) -> VaultLinker:
     [],
     False,
 )
+@example("A@A@", ["0"], ["A@"], True)  # the second "A@" follows "@" before and after linking
 def test_fuzz_linker(text: str, titles: list[str], aliases: list[str], every: bool) -> None:
     linker = _linker(titles, aliases, every)
     linked, mentions = linker.link_text(text)
@@ -643,6 +644,15 @@ def test_no_link_in_what_is_a_heading_when_tables_cannot_interrupt_a_paragraph()
     # a reading with GFM tables only; without them, these lines are one setext heading.
     text = "Gradient Descent\n| a | b |\n|---|---|\n| c | d |\n---\n\n<div>\n"
     assert _linker(["Gradient Descent"], [], every=False).link_text(text) == (text, [])
+
+
+def test_a_mention_refused_for_the_character_before_it_stays_refused_once_linked() -> None:
+    # "@" before a mention refuses it; once its neighbour was linked, "]" stood there instead,
+    # so a second run linked it: linking was not idempotent.
+    linker = _linker(["0"], ["A@"], every=True)
+    once, _ = linker.link_text("A@A@")
+    assert once == "[[0|A@]]A@"
+    assert linker.link_text(once) == (once, [])
 
 
 def test_many_mentions_on_one_line_are_linked_in_linear_time() -> None:
