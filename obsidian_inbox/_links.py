@@ -429,9 +429,11 @@ def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
 
 
 @functools.cache
-def _block_parser() -> MarkdownIt:
+def _block_parser(tables: bool = True) -> MarkdownIt:
     """The parser of :func:`_parser`, reading blocks only (no inline parsing)."""
-    md = MarkdownIt("commonmark").use(front_matter_plugin).enable("table")
+    md = MarkdownIt("commonmark").use(front_matter_plugin)
+    if tables:
+        md.enable("table")
     md.core.ruler.disable("inline")
     return md
 
@@ -478,16 +480,19 @@ class _Structure:
             offsets.append(match.end())
         offsets.append(len(text) + 1)
         cuts: list[tuple[int, int]] = []
-        position = 0
-        for token in _block_parser().parse(text):
-            if token.level != 0 or token.nesting < 0 or token.map is None:
-                continue
-            start = offsets[min(token.map[0], len(offsets) - 1)]
-            end = min(offsets[min(token.map[1], len(offsets) - 1)], len(text))
-            if token.type in _PROSE_BLOCKS:
-                cuts.append((position, start))
-                position = max(position, end)
-        cuts.append((position, len(text)))
+        # Prose only if prose both with and without GFM tables (a table may or may not
+        # interrupt a paragraph: without, "x\n| a |\n|---|\n---" is one setext heading).
+        for tables in (True, False) if "|" in text else (True,):
+            position = 0
+            for token in _block_parser(tables).parse(text):
+                if token.level != 0 or token.nesting < 0 or token.map is None:
+                    continue
+                start = offsets[min(token.map[0], len(offsets) - 1)]
+                end = min(offsets[min(token.map[1], len(offsets) - 1)], len(text))
+                if token.type in _PROSE_BLOCKS:
+                    cuts.append((position, start))
+                    position = max(position, end)
+            cuts.append((position, len(text)))
         return [(start, end) for start, end in cuts if end > start]
 
     def excluded(self, start: int, end: int) -> bool:
@@ -546,7 +551,10 @@ class _Structure:
     def allows(self, start: int, end: int) -> bool:
         """Tell whether a mention at ``start:end`` is in prose (a first, cheap check)."""
         text = self.text
-        if start > 0 and text[start - 1] in _NOT_BEFORE:
+        # Right after a wikilink, what is read before the mention is the link's text: as if
+        # unlinked ("A@A@" must not become "[[x|A@]][[x|A@]]" on a second run).
+        before = start - 2 if start >= 2 and text.startswith("]]", start - 2) else start
+        if before > 0 and text[before - 1] in _NOT_BEFORE:
             return False
         if end < len(text) and text[end] in _NOT_AFTER:
             return False
