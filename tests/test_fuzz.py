@@ -406,18 +406,11 @@ def naming_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
         yield vault
 
 
-def _undecimal_digits(text: str) -> bool:
-    """Whether ``text`` has digits ``int()`` refuses (``²``, ``①``)."""
-    return any(char.isdigit() and not char.isdecimal() for char in text)
-
-
 @fuzz
 @given(_any_text, st.sampled_from(["{title}", "{created:%Y} {title}", "{category} {title}"]))
 def test_fuzz_vault_note_paths(naming_vault: Vault, title: str, template: str) -> None:
     if not one_line(title):
         title = "x"
-    if _undecimal_digits(title):
-        return  # test_a_title_of_superscript_digits_gets_a_path (xfail): a bug of _vault.py
     note = Note(title=title, created=dt.datetime(2025, 9, 18))
     relative = naming_vault.new_note_path(note, "Notes", template=template)
     folder, _, name = relative.rpartition("/")
@@ -425,12 +418,6 @@ def test_fuzz_vault_note_paths(naming_vault: Vault, title: str, template: str) -
     _check_name(name, naming_vault.path / "Notes")
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="Vault.new_note_path reads the number of '².md' with int(), which refuses '²' "
-    "(str.isdigit() is True for it; isdecimal() is what int() needs): _vault.py, not ours",
-)
 def test_a_title_of_superscript_digits_gets_a_path(naming_vault: Vault) -> None:
     relative = naming_vault.new_note_path(Note(title="²"), "Notes")
     assert relative == "Notes/².md"
