@@ -62,13 +62,22 @@ _MAX_TAG_CHARS = 40
 _MAX_TAG_WORDS = 4
 
 
+_TAG_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def tag_key(tag: str) -> str:
     """Return the form tags are compared in: case, ``-``, ``_`` and spaces ignored.
 
     >>> tag_key("Machine_Learning") == tag_key("machine-learning") == tag_key("MachineLearning")
     True
     """
-    return re.sub(r"[\s_\-]+", "", tag.casefold())
+    return _TAG_SEPARATORS.sub("", tag.casefold())
+
+
+@functools.lru_cache(maxsize=256)
+def _tag_keys(tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(tag_key(tag) for tag in tags)
 
 
 def scraped_tag(raw: str) -> str | None:
@@ -187,7 +196,7 @@ class CategoryRule:
 
     def score(self, tags: Iterable[str], title: str, text: str, hosts: Iterable[str] = ()) -> int:
         """Return how strongly a note with these tags, title, text and hosts matches this rule."""
-        wanted = {tag_key(tag) for tag in self.tags}
+        wanted = _tag_keys(self.tags)
         score = 3 * sum(1 for host in hosts if host_matches(host, self.sites))
         for tag in tags:
             parts = {tag_key(tag), *(tag_key(part) for part in tag.split("/"))}
