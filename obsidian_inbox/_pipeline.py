@@ -220,7 +220,7 @@ def process_inbox(
         linker: What links notes to the vault's notes; default: a :class:`VaultLinker`
             (mentions of existing notes become ``[[wikilinks]]``; connections filled in).
         concurrency: How many captures are enriched at once; default:
-            ``settings.concurrency``.
+            ``settings.concurrency`` (1 when ``offline``: there is nothing to wait for).
         on_progress: Called with (done, total) as captures are handled.
         stop: Set it (e.g. from a signal handler) to stop after the current capture; the
             captures not handled are reported as ``skipped`` and stay in the inbox.
@@ -247,6 +247,8 @@ def process_inbox(
     if enricher is None:
         owned = enricher = WebEnricher.from_settings(settings, offline=offline, cache=not dry_run)
     enrich = not offline or (isinstance(enricher, WebEnricher) and enricher.offline)
+    if offline:
+        concurrency = 1  # no request to wait for: more threads would only contend for the GIL
     inbox_dir = opened.path / Path(inbox if inbox is not None else settings.inbox).expanduser()
     if not inbox_dir.is_dir():
         raise VaultError(
