@@ -255,12 +255,31 @@ def _linkable_name(name: str, options: LinkOptions) -> str | None:
 class _Matcher:
     """An Aho-Corasick automaton over the names of some notes."""
 
-    def __init__(self, infos: Iterable[NoteInfo], options: LinkOptions) -> None:
+    def __init__(
+        self,
+        infos: Iterable[NoteInfo],
+        options: LinkOptions,
+        *,
+        table: dict[str, list[_Entry]] | None = None,
+    ) -> None:
+        #: The notes each case-folded name may mean.
+        self.table: dict[str, list[_Entry]] = {} if table is None else table
         with bulk():
             self._build(infos, options)
 
-    def _build(self, infos: Iterable[NoteInfo], options: LinkOptions) -> None:
+    def updated(
+        self, changed: frozenset[str], infos: Iterable[NoteInfo], options: LinkOptions
+    ) -> _Matcher:
+        """Return a matcher like this one with the notes at ``changed`` taken from ``infos``."""
         table: dict[str, list[_Entry]] = {}
+        for folded, entries in self.table.items():
+            kept = [entry for entry in entries if entry.path not in changed]
+            if kept:
+                table[folded] = kept
+        return _Matcher(infos, options, table=table)
+
+    def _build(self, infos: Iterable[NoteInfo], options: LinkOptions) -> None:
+        table = self.table
         skip_folders = options.skip_folders
         aliases = options.aliases
         simple = _SIMPLE_NAME.fullmatch
@@ -762,14 +781,19 @@ class VaultLinker:
         if index.version == self._overlay_version:
             return
         changed = index.changed_since(self._base_version)
-        # The overlay is rebuilt on every change and the base when the overlay outgrows
-        # about sqrt(2 x base) names: either costs about that much per note a run adds.
+        # The overlay takes in every change; the base is rebuilt when the overlay outgrows
+        # about sqrt(2 x base) names, which keeps both costs small per note a run adds.
         if len(changed) > max(32, math.isqrt(2 * len(self._base))):
             self._index = None
             self._sync(index)
             return
-        present = [info for path in sorted(changed) if (info := index.get(path)) is not None]
-        self._overlay = _Matcher(present, self.options)
+        # Only the notes changed since the overlay was made are entered again.
+        fresh = index.changed_since(self._overlay_version)
+        present = [info for path in sorted(fresh) if (info := index.get(path)) is not None]
+        if self._overlay is None:
+            self._overlay = _Matcher(present, self.options)
+        else:
+            self._overlay = self._overlay.updated(fresh, present, self.options)
         self._masked = changed
         self._overlay_version = index.version
 

@@ -370,6 +370,19 @@ def test_the_linker_follows_notes_added_one_at_a_time() -> None:
         assert linked == (expected if number else "[[Topic 0]], Topic 0 and gradient descent")
 
 
+def test_the_linker_follows_notes_renamed_and_removed_after_they_were_added() -> None:
+    live = VaultIndex(NOTES)
+    linker = VaultLinker()
+    linker(Note(title="t", content="x"), live)  # the base is built
+    live.add(NoteInfo("Run/First.md", "Quantum Mechanics"))
+    live.add(NoteInfo("Run/Second.md", "Topic Models"))
+    note = Note(title="t", content="Quantum Mechanics, Topic Models and Field Theory")
+    assert linker(note, live).content == "[[Quantum Mechanics]], [[Topic Models]] and Field Theory"
+    live.add(NoteInfo("Run/First.md", "Field Theory"))  # renamed in place
+    live.remove("Run/Second.md")
+    assert linker(note, live).content == "Quantum Mechanics, Topic Models and [[Field Theory]]"
+
+
 # --- the pipeline ------------------------------------------------------------------------
 
 
