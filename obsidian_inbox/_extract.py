@@ -19,6 +19,7 @@ import calendar
 import codecs
 import datetime as dt
 import email.utils
+import functools
 import io
 import json
 import logging
@@ -218,6 +219,7 @@ def _wikilink_text(link: str) -> str:
     return shown or target
 
 
+@functools.lru_cache(maxsize=16)  # enrichment asks for the same note's text several times
 def plain_text(markdown: str) -> str:
     """Return the text of ``markdown`` with its syntax removed (links become their text).
 
