@@ -156,23 +156,28 @@ def silent_server() -> Iterator[str]:
     yield from _serve_socket(handle)
 
 
-@pytest.fixture
-def drip_server() -> Iterator[str]:
-    """A server that answers at once, then sends its body a byte every 20 ms, forever."""
+def drip(length: int, interval: float) -> Callable[[socket.socket], None]:
+    """A connection handler that answers at once, then sends ``length`` bytes one by one."""
 
     def handle(connection: socket.socket) -> None:
         try:
             connection.recv(65536)
             connection.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % length
             )
-            for _ in range(5000):
+            for _ in range(length):
                 connection.sendall(b"<")
-                time.sleep(0.02)
+                time.sleep(interval)
         except OSError:
             pass
 
-    yield from _serve_socket(handle)
+    return handle
+
+
+@pytest.fixture
+def drip_server() -> Iterator[str]:
+    """A server that answers at once, then sends its body a byte every 20 ms, forever."""
+    yield from _serve_socket(drip(5000, 0.02))
 
 
 def tools_or_skip() -> Path:

@@ -41,7 +41,7 @@ from werkzeug import Request, Response
 
 from obsidian_inbox import Fetcher, Report, Settings, WebEnricher, parse_note, process_inbox
 
-from .conftest import _serve_socket, tree_digest
+from .conftest import _serve_socket, drip, tree_digest
 
 #: A capture's file name: an RSS capture or a link capture of 2025-09-01.
 RSS_NAME = "20250901_080000_rss_hostile.txt"
@@ -571,20 +571,7 @@ def _(env: Env) -> Case:
 @pytest.fixture
 def slow_drip_server() -> Iterator[str]:
     """A server that answers at once, then sends its body a byte a second, for a minute."""
-
-    def handle(connection: socket.socket) -> None:
-        try:
-            connection.recv(65536)
-            connection.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 60\r\n\r\n"
-            )
-            for _ in range(60):
-                connection.sendall(b"<")
-                time.sleep(1)
-        except OSError:
-            pass
-
-    yield from _serve_socket(handle)
+    yield from _serve_socket(drip(60, 1.0))
 
 
 @pytest.mark.parametrize("make", params(RESPONSES))
