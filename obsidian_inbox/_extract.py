@@ -38,7 +38,7 @@ from trafilatura.utils import load_html
 
 from ._errors import FeedError
 from ._inbox import _BOILERPLATE, _unescape, lead_sentences
-from ._markdown import one_line, parser
+from ._markdown import one_line, parser, plain_prose_text
 from ._urls import canonical_url, is_web_url
 
 __all__ = [
@@ -226,6 +226,12 @@ def plain_text(markdown: str) -> str:
     >>> plain_text("## Hi\\n\\nSee [the *docs*](https://x.example), [[Notes|notes]] and `code`.")
     'Hi\\nSee the docs, notes and code.'
     """
+    fast = plain_prose_text(markdown)
+    return fast if fast is not None else _parsed_plain_text(markdown)
+
+
+def _parsed_plain_text(markdown: str) -> str:
+    """:func:`plain_text` the slow way, through markdown-it: for any Markdown."""
     parts: list[str] = []
     for token in parser().parse(markdown):
         if token.type == "inline":

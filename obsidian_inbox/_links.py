@@ -253,7 +253,12 @@ def _linkable_name(name: str, options: LinkOptions) -> str | None:
 
 
 class _Matcher:
-    """An Aho-Corasick automaton over the names of some notes."""
+    """The names of some notes, found in a text by an Aho-Corasick automaton.
+
+    With ``searched``, no automaton is built and each name is looked for on its own: for
+    the few notes a run has just written, which change after every note, that costs
+    less than building an automaton each time.
+    """
 
     def __init__(
         self,
@@ -261,30 +266,45 @@ class _Matcher:
         options: LinkOptions,
         *,
         table: dict[str, list[_Entry]] | None = None,
+        previous: dict[str, _Name] | None = None,
+        searched: bool = False,
     ) -> None:
         #: The notes each case-folded name may mean.
         self.table: dict[str, list[_Entry]] = {} if table is None else table
+        self.searched = searched
         with bulk():
-            self._build(infos, options)
+            self._build(infos, options, previous or {})
 
     def updated(
         self, changed: frozenset[str], infos: Iterable[NoteInfo], options: LinkOptions
     ) -> _Matcher:
-        """Return a matcher like this one with the notes at ``changed`` taken from ``infos``."""
-        table: dict[str, list[_Entry]] = {}
-        for folded, entries in self.table.items():
-            kept = [entry for entry in entries if entry.path not in changed]
-            if kept:
-                table[folded] = kept
-        return _Matcher(infos, options, table=table)
+        """Return a matcher like this one with the notes at ``changed`` taken from ``infos``.
 
-    def _build(self, infos: Iterable[NoteInfo], options: LinkOptions) -> None:
+        Only the names of those notes are made again; the automaton is rebuilt from the
+        names already known, without reading the other notes' titles and aliases again.
+        """
+        table: dict[str, list[_Entry]] = {}
+        previous: dict[str, _Name] = {}
+        for name in self.names:
+            if any(entry.path in changed for entry in name.entries):
+                kept = [entry for entry in name.entries if entry.path not in changed]
+                if kept:
+                    table[name.folded] = kept
+            else:
+                table[name.folded] = list(name.entries)
+                previous[name.folded] = name
+        return _Matcher(infos, options, table=table, previous=previous, searched=self.searched)
+
+    def _build(
+        self, infos: Iterable[NoteInfo], options: LinkOptions, previous: dict[str, _Name]
+    ) -> None:
         table = self.table
         skip_folders = options.skip_folders
         aliases = options.aliases
         simple = _SIMPLE_NAME.fullmatch
         skip, stop_words, min_length = options.skip, options.stop_words, options.min_length
         numbers = options.numbers
+        touched: set[str] = set()
 
         def enter(name: str, path: str, is_title: bool) -> None:
             if simple(name) and len(name) >= min_length:  # the common case, inline
@@ -300,6 +320,7 @@ class _Matcher:
                 if found is None:
                     return
                 folded, exact = found, (name if _is_acronym(name) else None)
+            touched.add(folded)
             entries = table.get(folded)
             if entries is None:
                 table[folded] = [_Entry(path, is_title, exact)]
@@ -316,7 +337,9 @@ class _Matcher:
                     enter(alias, path, False)
         # The automaton holds numbers (cheaper to store than objects); names[number].
         self.names = [
-            _Name(
+            previous[folded]
+            if folded in previous and folded not in touched
+            else _Name(
                 folded,
                 folded[0].isalnum() or _is_word(folded[0]),
                 folded[-1].isalnum() or _is_word(folded[-1]),
@@ -324,7 +347,11 @@ class _Matcher:
             )
             for folded, entries in table.items()
         ]
-        self.automaton: Any = ahocorasick.Automaton()
+        if self.searched:
+            self.automaton: Any = None
+            self.numbers = {folded: number for number, folded in enumerate(table)}
+            return
+        self.automaton = ahocorasick.Automaton()
         add = self.automaton.add_word
         for number, folded in enumerate(table):
             add(folded, number)
@@ -335,12 +362,27 @@ class _Matcher:
         return len(self.names)
 
     def get(self, folded: str) -> _Name | None:
-        number = self.automaton.get(folded, None) if self.names else None
+        if self.automaton is None:
+            number = self.numbers.get(folded)
+        else:
+            number = self.automaton.get(folded, None) if self.names else None
         return None if number is None else self.names[number]
 
     def iter(self, folded: str) -> Iterator[tuple[int, int]]:
         """(index of the last character, name number) of every name in ``folded``."""
+        if self.automaton is None:
+            return self._search(folded)
         return self.automaton.iter(folded) if self.names else iter(())
+
+    def _search(self, folded: str) -> Iterator[tuple[int, int]]:
+        """:meth:`iter` without an automaton: every occurrence of each name, overlaps too."""
+        for number, name in enumerate(self.names):
+            key = name.folded
+            last = len(key) - 1
+            at = folded.find(key)
+            while at >= 0:
+                yield at + last, number
+                at = folded.find(key, at + 1)
 
 
 # --- the structure of a text -------------------------------------------------------------
@@ -784,14 +826,16 @@ class VaultLinker:
         # The overlay takes in every change; the base is rebuilt when the overlay outgrows
         # about sqrt(2 x base) names, which keeps both costs small per note a run adds.
         if len(changed) > max(32, math.isqrt(2 * len(self._base))):
-            self._index = None
-            self._sync(index)
+            present = [info for path in sorted(changed) if (info := index.get(path)) is not None]
+            self._base = self._base.updated(changed, present, self.options)
+            self._base_version = self._overlay_version = index.version
+            self._overlay, self._masked = None, frozenset()
             return
         # Only the notes changed since the overlay was made are entered again.
         fresh = index.changed_since(self._overlay_version)
         present = [info for path in sorted(fresh) if (info := index.get(path)) is not None]
         if self._overlay is None:
-            self._overlay = _Matcher(present, self.options)
+            self._overlay = _Matcher(present, self.options, searched=True)
         else:
             self._overlay = self._overlay.updated(fresh, present, self.options)
         self._masked = changed

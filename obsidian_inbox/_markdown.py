@@ -48,6 +48,7 @@ __all__ = [
     "one_line",
     "parse_inline",
     "parser",
+    "plain_prose_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -301,6 +302,41 @@ def _plain_paragraphs(text: str) -> list[str] | None:
     if not close():
         return None
     return blocks
+
+
+def plain_prose_text(text: str) -> str | None:
+    """Return the text of plain-prose Markdown without its syntax, or None if it is not plain.
+
+    What ``markdown-it`` would give, one line per paragraph or list item, for the texts
+    :func:`is_plain_markdown` accepts (tests/test_markdown.py checks that they agree),
+    without parsing: a ``[[Target|shown]]`` link becomes ``shown``.
+
+    >>> plain_prose_text("See [[Notes|the notes]]\nand more.\n\n- one\n- two")
+    'See the notes and more.\none\ntwo'
+    >>> plain_prose_text("*emphasis*") is None
+    True
+    """
+    blocks = _plain_paragraphs(text)
+    if blocks is None:
+        return None
+    lines: list[str] = []
+    for block in blocks:
+        if block.startswith("- "):
+            lines += [item[2:] for item in block.split("\n")]
+        else:
+            lines.append(block.replace("\n", " "))
+    result = "\n".join(lines)
+    if "[[" in result:
+        result = _WIKILINK.sub(_shown_text, result)
+    return result.strip()
+
+
+def _shown_text(match: re.Match[str]) -> str:
+    """``[[Target|shown]]`` → ``shown``; ``[[Target]]`` → ``Target``; an embed keeps its ``!``."""
+    link = match.group()
+    bang = "!" if link.startswith("!") else ""
+    target, _, shown = link.removeprefix("!")[2:-2].partition("|")
+    return bang + (shown or target)
 
 
 _CACHE_LIMIT = 4096

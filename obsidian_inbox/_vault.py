@@ -152,9 +152,10 @@ class Vault:
         #: How many notes the last scan had to read (the rest came from the cache).
         self.last_scan_reads = 0
         self._batch_depth = 0
-        self._unsynced: dict[Path, bool] = {}  # folder -> strict
+        self._unsynced: dict[str, bool] = {}  # folder -> strict (str keys: a Path hashes slowly)
         self._folders: dict[str, Path] = {}
         self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
+        self._archives: set[str] = set()  # archive folders known to exist
 
     def __repr__(self) -> str:
         return f"Vault({str(self.path)!r})"
@@ -309,13 +310,14 @@ class Vault:
     def _sync(self) -> None:
         unsynced, self._unsynced = self._unsynced, {}
         for folder, strict in sorted(unsynced.items()):
-            self._fsync(folder, strict=strict)
+            self._fsync(Path(folder), strict=strict)
 
     def _touched(self, folder: Path, *, strict: bool = True) -> None:
         """Sync ``folder`` now, or at the end of the batch; ``strict``: it holds notes, whose
         durability must be known before their captures are filed away."""
         if self._batch_depth:
-            self._unsynced[folder] = self._unsynced.get(folder, False) or strict
+            key = str(folder)
+            self._unsynced[key] = self._unsynced.get(key, False) or strict
         else:
             self._fsync(folder, strict=strict)
 
@@ -512,13 +514,22 @@ class Vault:
         Returns:
             Where the capture now is.
         """
-        archive.mkdir(parents=True, exist_ok=True)
+        key = str(archive)
+        if key not in self._archives:  # made once per run (and again if it disappears)
+            archive.mkdir(parents=True, exist_ok=True)
+            self._archives.add(key)
         target = archive / capture.name
         number = 1
         while os.path.lexists(target):
             number += 1
             target = archive / f"{capture.stem}-{number}{capture.suffix}"
-        capture.rename(target)
+        try:
+            capture.rename(target)
+        except FileNotFoundError:
+            if not capture.exists() or archive.is_dir():
+                raise
+            archive.mkdir(parents=True, exist_ok=True)  # removed during the run
+            capture.rename(target)
         # Best effort: should the move be lost, the capture is back in the inbox, and its
         # note is recognised by its capture_id.
         self._touched(archive, strict=False)

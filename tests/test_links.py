@@ -12,6 +12,8 @@ from typing import Any
 import attrs
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obsidian_inbox import (
     LinkOptions,
@@ -381,6 +383,35 @@ def test_the_linker_follows_notes_renamed_and_removed_after_they_were_added() ->
     live.add(NoteInfo("Run/First.md", "Field Theory"))  # renamed in place
     live.remove("Run/Second.md")
     assert linker(note, live).content == "Quantum Mechanics, Topic Models and [[Field Theory]]"
+
+
+_NAMES = ["Topic", "Topic Models", "models", "GD", "Café", "café au lait", "Data", "data science"]
+_change = st.tuples(
+    st.sampled_from(["add", "add", "remove"]), st.integers(0, 40), st.sampled_from(_NAMES)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_change, max_size=120), st.lists(st.sampled_from([*_NAMES, "and", "x"]), max_size=12)
+)
+def test_a_linker_kept_up_to_date_links_like_a_new_one(
+    changes: list[tuple[str, int, str]], words: list[str]
+) -> None:
+    """Whatever notes a run adds, renames and removes, its linker (overlay, rebuilds and
+    all) links a text exactly as a linker built afresh from the same index."""
+    live = VaultIndex(NOTES)
+    kept_up = VaultLinker()
+    note = Note(title="t", content=" ".join(words) or "x")
+    for action, number, title in changes:
+        if action == "add":
+            live.add(NoteInfo(f"Run/{number}.md", title))
+        else:
+            live.remove(f"Run/{number}.md")
+        kept_up(note, live)  # as a run links each note against the index so far
+    fresh = VaultLinker(live)
+    assert kept_up(note, live).content == fresh.link_note(note).content
+    assert kept_up.find_mentions(note.content) == fresh.find_mentions(note.content)
 
 
 # --- the pipeline ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from obsidian_inbox._markdown import (
     is_plain_inline,
     normalize_markdown,
     parser,
+    plain_prose_text,
 )
 
 from . import strategies
@@ -72,6 +73,19 @@ def test_fast_path_agrees_with_mdformat(text: str) -> None:
     paragraphs = _plain_paragraphs(text.strip("\n"))
     if paragraphs is not None and text.strip():
         assert "\n\n".join(paragraphs) == _normalize_slowly(text.strip("\n"))
+
+
+@SETTINGS
+@given(st.one_of(plain_looking, strategies.markdown_text))
+@example("![[x]] and [[a|b]]")
+@example("a\nb\n\n- c\n- d\n\ne")
+@example("x\n\n\n\ny")
+def test_plain_text_fast_path_agrees_with_markdown_it(text: str) -> None:
+    from obsidian_inbox._extract import _parsed_plain_text
+
+    fast = plain_prose_text(text)
+    if fast is not None:
+        assert fast == _parsed_plain_text(text)
 
 
 @SETTINGS

@@ -134,6 +134,23 @@ def test_archive_never_overwrites_or_deletes(vault: Path) -> None:
     assert (archive / "x.txt").read_text(encoding="utf-8") == "round 0"
 
 
+def test_archive_folder_removed_during_a_run_is_made_again(vault: Path) -> None:
+    archive = vault / "Inbox" / "processed"
+    with Vault(vault) as v:
+        first = vault / "Inbox" / "a.txt"
+        first.write_text("a", encoding="utf-8")
+        v.archive_capture(first, archive)
+        (archive / "a.txt").rename(vault / "a.txt")
+        archive.rmdir()  # the user tidied up while the run went on
+        second = vault / "Inbox" / "b.txt"
+        second.write_text("b", encoding="utf-8")
+        assert v.archive_capture(second, archive) == archive / "b.txt"
+        assert (archive / "b.txt").read_text(encoding="utf-8") == "b"
+        missing = vault / "Inbox" / "gone.txt"
+        with pytest.raises(FileNotFoundError):  # a capture that vanished is not hidden
+            v.archive_capture(missing, archive)
+
+
 def test_stray_temporary_files_are_removed_by_the_next_locked_scan(vault: Path) -> None:
     (vault / "Notes").mkdir()
     stray = vault / "Notes" / f".Hello.md.abcd1234{TEMP_SUFFIX}"
