@@ -197,7 +197,7 @@ class CategoryRule:
     def score(self, tags: Iterable[str], title: str, text: str, hosts: Iterable[str] = ()) -> int:
         """Return how strongly a note with these tags, title, text and hosts matches this rule."""
         wanted = _tag_keys(self.tags)
-        score = 3 * sum(1 for host in hosts if host_matches(host, self.sites))
+        score = 3 * sum(1 for host in hosts if host_matches(host, self.sites)) if self.sites else 0
         for tag in tags:
             parts = {tag_key(tag), *(tag_key(part) for part in tag.split("/"))}
             if parts & wanted:

@@ -39,7 +39,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import ahocorasick
 import attrs
@@ -50,8 +50,9 @@ from mdformat_wikilink.mdit_wikilink_plugin import LINK_PATTERN, wikilink_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ._index import NoteInfo, VaultIndex, bulk
+from ._markdown import normalize_markdown
 from ._naming import clean_file_stem
-from ._note import Note, Source
+from ._note import Note
 
 __all__ = ["DEFAULT_STOP_WORDS", "LinkOptions", "Mention", "VaultLinker", "link_note"]
 
@@ -1092,15 +1093,24 @@ class VaultLinker:
             results.append(result)
             counts.update(path for _, path in sorted(found))
         summary, content, *scraped = results
+        changes: dict[str, Any] = {
+            "connections": self.connections(note, counts=counts, exclude=exclude)
+        }
+        for field, before, after in (
+            ("summary", note.summary, summary),
+            ("content", note.content, content),
+        ):
+            if after != before and _kept(after, field):
+                changes[field] = after
         sources = [
-            _kept(source, "text", text) for source, text in zip(note.sources, scraped, strict=True)
+            attrs.evolve(source, text=text)
+            if text != source.text and _kept(text, "text of a source")
+            else source
+            for source, text in zip(note.sources, scraped, strict=True)
         ]
-        linked_note = _kept(note, "summary", summary)
-        linked_note = _kept(linked_note, "content", content)
         if sources != list(note.sources):
-            linked_note = attrs.evolve(linked_note, sources=sources)
-        connections = self.connections(linked_note, counts=counts, exclude=exclude)
-        return attrs.evolve(linked_note, connections=connections)
+            changes["sources"] = sources
+        return attrs.evolve(note, **changes)  # one new note: each one costs all the converters
 
     def connections(
         self,
@@ -1173,24 +1183,17 @@ class VaultLinker:
         return result
 
 
-_T = TypeVar("_T", Note, Source)
+def _kept(text: str, field: str) -> bool:
+    """Tell whether the note model keeps a linked Markdown field as it is.
 
-
-def _kept(model: _T, field: str, text: str) -> _T:
-    """``model`` with a linked Markdown field, if the model keeps it as it is.
-
-    The note model puts Markdown in mdformat's canonical form; a field whose links that
+    The model puts Markdown in mdformat's canonical form; a field whose links that
     would change (or that mdformat cannot format) stays as it was.
     """
-    if text == getattr(model, field):
-        return model
     try:
-        changes: dict[str, Any] = {field: text}
-        linked = attrs.evolve(model, **changes)
+        return normalize_markdown(text) == text
     except Exception:  # a formatter bug must not cost the note
         logger.warning("could not keep the links of a note's %s", field, exc_info=True)
-        return model
-    return linked if getattr(linked, field) == text else model
+        return False
 
 
 class _Lines:
