@@ -311,8 +311,8 @@ def plain_prose_text(text: str) -> str | None:
     :func:`is_plain_markdown` accepts (tests/test_markdown.py checks that they agree),
     without parsing: a ``[[Target|shown]]`` link becomes ``shown``.
 
-    >>> plain_prose_text("See [[Notes|the notes]]\nand more.\n\n- one\n- two")
-    'See the notes and more.\none\ntwo'
+    >>> plain_prose_text("See [[Notes|the notes]]\\nand more.\\n\\n- one\\n- two")
+    'See the notes and more.\\none\\ntwo'
     >>> plain_prose_text("*emphasis*") is None
     True
     """
