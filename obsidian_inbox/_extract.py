@@ -38,7 +38,7 @@ from trafilatura.utils import load_html
 
 from ._errors import FeedError
 from ._inbox import _BOILERPLATE, _unescape, lead_sentences
-from ._markdown import one_line, parser, plain_prose_text
+from ._markdown import one_line, parser, plain_prose_text, wikilink_text
 from ._urls import canonical_url, is_web_url
 
 __all__ = [
@@ -213,12 +213,6 @@ _WORD = re.compile(r"\w+")
 _BAD_LINK = re.compile(r"\[([^\]\n]*)\]\((?!https?:|mailto:|#)[^)\n]*\)")
 
 
-def _wikilink_text(link: str) -> str:
-    """``[[Target|shown]]`` → ``shown``; ``[[Target]]`` → ``Target``, as Obsidian shows them."""
-    target, _, shown = link.removeprefix("!").removeprefix("[[").removesuffix("]]").partition("|")
-    return shown or target
-
-
 @functools.lru_cache(maxsize=16)  # enrichment asks for the same note's text several times
 def plain_text(markdown: str) -> str:
     """Return the text of ``markdown`` with its syntax removed (links become their text).
@@ -238,7 +232,7 @@ def _parsed_plain_text(markdown: str) -> str:
             parts.extend(
                 child.content
                 if child.type in {"text", "code_inline", "html_inline"}
-                else _wikilink_text(child.content)
+                else wikilink_text(child.content)
                 if child.type == "wikilink"
                 else " "
                 if child.type in {"softbreak", "hardbreak"}

@@ -49,6 +49,7 @@ __all__ = [
     "parse_inline",
     "parser",
     "plain_prose_text",
+    "wikilink_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -327,16 +328,15 @@ def plain_prose_text(text: str) -> str | None:
             lines.append(block.replace("\n", " "))
     result = "\n".join(lines)
     if "[[" in result:
-        result = _WIKILINK.sub(_shown_text, result)
+        # An embed keeps its "!": markdown-it reads it as text before the link.
+        result = _WIKILINK.sub(lambda m: m[0][: m[0].index("[")] + wikilink_text(m[0]), result)
     return result.strip()
 
 
-def _shown_text(match: re.Match[str]) -> str:
-    """``[[Target|shown]]`` → ``shown``; ``[[Target]]`` → ``Target``; an embed keeps its ``!``."""
-    link = match.group()
-    bang = "!" if link.startswith("!") else ""
-    target, _, shown = link.removeprefix("!")[2:-2].partition("|")
-    return bang + (shown or target)
+def wikilink_text(link: str) -> str:
+    """``[[Target|shown]]`` → ``shown``; ``[[Target]]`` → ``Target``, as Obsidian shows them."""
+    target, _, shown = link.removeprefix("!").removeprefix("[[").removesuffix("]]").partition("|")
+    return shown or target
 
 
 _CACHE_LIMIT = 4096

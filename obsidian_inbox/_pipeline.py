@@ -173,6 +173,18 @@ class _Run:
         log("%s: %s%s", outcome.capture, status, f" ({outcome.reason})" if outcome.reason else "")
         return outcome
 
+    def failed(
+        self, capture: Path, exc: Exception, reason: str | None = None, **fields: object
+    ) -> Outcome:
+        """Record that ``capture`` failed with ``exc`` (the reason: ``str(exc)`` by default)."""
+        return self.record(
+            capture,
+            "failed",
+            reason=str(exc) if reason is None else reason,
+            error=type(exc).__name__,
+            **fields,
+        )
+
     def file_away(self, capture: Path) -> str | None:
         if self.dry_run:
             return None
@@ -337,7 +349,7 @@ def _parse_all(run: _Run, captures: list[Path]) -> Iterator[_Parsed]:
                 capture, max_bytes=run.settings.max_capture_bytes, source=run.settings.source_label
             )
         except InboxParseError as exc:
-            run.record(capture, "failed", reason=exc.reason, error=type(exc).__name__)
+            run.failed(capture, exc, exc.reason)
             continue
         yield _Parsed(capture, note, signature)
 
@@ -379,7 +391,7 @@ def _process(
             try:
                 known_already.append(_known(run, parsed, *known))
             except VaultError as exc:  # its note could not be recorded as ours (a full disk)
-                run.record(parsed.capture, "failed", reason=str(exc), error=type(exc).__name__)
+                run.failed(parsed.capture, exc)
         else:
             to_enrich.append(parsed)
     _file_away(run, known_already)
@@ -426,9 +438,7 @@ def _process(
                     try:
                         done = _write(run, parsed, enrichment)
                     except VaultError as exc:  # the state refused a change (a full disk)
-                        run.record(
-                            parsed.capture, "failed", reason=str(exc), error=type(exc).__name__
-                        )
+                        run.failed(parsed.capture, exc)
                         done = None
                     if done is not None:
                         written.append(done)
@@ -464,12 +474,8 @@ def _durable(run: _Run, batch: contextlib.ExitStack, written: list[_Written]) ->
         batch.close()
     except VaultError as exc:
         for item in written:
-            run.record(
-                item.parsed.capture,
-                "failed",
-                note=item.note,
-                reason=f"{exc}; the capture stays in the inbox",
-                error=type(exc).__name__,
+            run.failed(
+                item.parsed.capture, exc, f"{exc}; the capture stays in the inbox", note=item.note
             )
         return []
     return written
@@ -542,13 +548,12 @@ def _file_away_batch(run: _Run, written: list[_Written]) -> None:
                     try:
                         (run.vault.path / item.note).unlink()
                     except OSError as exc:
-                        run.record(
+                        run.failed(
                             capture,
-                            "failed",
-                            note=item.note,
-                            reason="changed while being processed, and its note could not "
+                            exc,
+                            "changed while being processed, and its note could not "
                             f"be removed: {exc.strerror or exc}",
-                            error=type(exc).__name__,
+                            note=item.note,
                         )
                         continue
                     run.vault.index.remove(item.note)
@@ -561,13 +566,12 @@ def _file_away_batch(run: _Run, written: list[_Written]) -> None:
             try:
                 archived = run.file_away(capture)
             except OSError as exc:
-                run.record(
+                run.failed(
                     capture,
-                    "failed",
-                    note=item.note,
-                    reason="the note is written, but the capture could not be filed away: "
+                    exc,
+                    "the note is written, but the capture could not be filed away: "
                     f"{exc.strerror or exc}",
-                    error=type(exc).__name__,
+                    note=item.note,
                 )
                 continue
             if not run.dry_run:
@@ -629,12 +633,10 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
             result = run.vault.write_note(final, path)
             status = "created"
     except NoteConflictError as exc:
-        run.record(
-            capture, "failed", note=run.label(exc.path), reason=exc.reason, error=type(exc).__name__
-        )
+        run.failed(capture, exc, exc.reason, note=run.label(exc.path))
         return None
     except (RenderError, VaultError) as exc:
-        run.record(capture, "failed", reason=str(exc), error=type(exc).__name__)
+        run.failed(capture, exc)
         return None
     if note.status == "partial":
         status = "partial"
