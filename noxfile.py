@@ -29,10 +29,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite under coverage (the corpus tier too when ../shared/corpus exists)."""
+    """Run the whole test suite under coverage (the corpus tier too when ../shared/corpus exists).
+
+    Tests run on every CPU (pytest-xdist); ``nox -s tests -- -n 0`` runs them in one process.
+    """
     session.install("-e", ".[test]")
     session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "run", "-m", "pytest", "-n", "auto", *session.posargs)
     session.run("coverage", "combine", success_codes=[0, 1])
     session.run("coverage", "report", "--fail-under=85")
 
