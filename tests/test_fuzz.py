@@ -20,7 +20,6 @@ import codecs
 import contextlib
 import datetime as dt
 import sys
-import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,6 +55,12 @@ from . import strategies
 from .test_links_properties import protected
 
 fuzz = pytest.mark.fuzz
+
+#: A hang guard, not a speed test (speed is measured by ``nox -s bench``): inputs that once
+#: took minutes or never ended must finish within this many seconds. Generous, for a shared,
+#: slow machine; tripled under a tracer (coverage, in CI).
+BOUND = 20.0 * (3 if sys.gettrace() is not None or "coverage" in sys.modules else 1)
+finishes = pytest.mark.timeout(BOUND)
 
 # --- strategies -------------------------------------------------------------------------
 
@@ -527,20 +532,18 @@ def _laughs(levels: int) -> str:
         ("---\na: " + "[" * 150 + "]" * 150 + "\n---\n# T\n", "levels deep"),
     ],
 )
+@finishes
 def test_frontmatter_that_expands_without_bound_is_refused(
     text: str, reason: str, tmp_path: Path
 ) -> None:
     # Nested aliases were copied into Note.properties and rendered in full (10^5 values
     # took a second, 10^9 never end); a self-referencing alias recursed without end.
-    def read() -> None:
-        with pytest.raises(ObsidianInboxError, match=reason):
-            parse_note(text, path="note.md")
-        capture = tmp_path / "capture.txt"
-        capture.write_text(text)
-        with pytest.raises(ObsidianInboxError, match=reason):
-            parse_inbox_file(capture)
-
-    assert _timed(read) < BOUND
+    with pytest.raises(ObsidianInboxError, match=reason):
+        parse_note(text, path="note.md")
+    capture = tmp_path / "capture.txt"
+    capture.write_text(text)
+    with pytest.raises(ObsidianInboxError, match=reason):
+        parse_inbox_file(capture)
 
 
 def test_a_nan_property_reads_back_and_can_be_written() -> None:
@@ -599,13 +602,14 @@ def test_a_header_url_with_spaces_is_percent_encoded(header: str) -> None:
     assert note.sources[0].url == "http://a.example/x%20y%20!"
 
 
+@finishes
 def test_a_run_of_spaces_in_a_capture_is_parsed_in_linear_time() -> None:
     # The "The post ... appeared first on" pattern began with \s*, tried at every space.
     note = parse_capture("Thought" + " " * 100_000 + "here", file_name="capture.txt")
     assert note.content == "Thought here"
-    assert _timed(lambda: parse_capture("a" + " " * 100_000 + "b", file_name="c.txt")) < BOUND
 
 
+@finishes
 def test_a_note_with_thousands_of_sources_is_read_in_linear_time() -> None:
     # Each "## Scraped from" section scanned (and copied) the note's whole token list.
     sections = (
@@ -613,17 +617,16 @@ def test_a_note_with_thousands_of_sources_is_read_in_linear_time() -> None:
         for i in range(10_000)
     )
     text = "# T\n\n" + "".join(sections)
-    start = time.perf_counter()
     note = parse_note(text)
-    assert time.perf_counter() - start < BOUND
     assert len(note.sources) == 10_000
     assert (note.sources[-1].kind, note.sources[-1].title) == ("feed", "t9999")
 
 
+@finishes
 def test_urls_glued_together_are_one_url_found_in_linear_time() -> None:
     # linkify-it checked every "http:" inside the first URL: 10^4 of them took minutes.
     assert find_urls("http://a.b/" * 3 + " https://c.d") == ["http://a.b/" * 3, "https://c.d"]
-    assert _timed(lambda: find_urls("http://a.b/" * 100_000)) < BOUND
+    assert find_urls("http://a.b/" * 100_000) == ["http://a.b/" * 100_000]
 
 
 def test_no_link_in_what_is_a_heading_when_tables_cannot_interrupt_a_paragraph() -> None:
@@ -642,13 +645,13 @@ def test_a_mention_refused_for_the_character_before_it_stays_refused_once_linked
     assert linker.link_text(once) == (once, [])
 
 
+@finishes
 def test_many_mentions_on_one_line_are_linked_in_linear_time() -> None:
     # Each mention counted the newlines before it and rescanned its paragraph.
     linker = _linker(["word"], [], every=True)
     _, mentions = linker.link_text("x\n" + "word " * 100_000)
     assert len(mentions) == 100_000
     assert (mentions[-1].line, mentions[-1].column) == (2, 5 * 99_999 + 1)
-    assert _timed(lambda: linker.link_text("word " * 100_000)) < BOUND
 
 
 # --- the settings -------------------------------------------------------------------------
@@ -711,36 +714,25 @@ HOSTILE = {
     "html tags": "<word> x " * 5_000,
     "code and tags": "`word` <x> word " * 5_000,
 }
-#: Seconds: generous, for a shared, slow machine; tripled under a tracer (coverage, in CI).
-#: Quadratic work on these inputs would take minutes.
-BOUND = 20.0 * (3 if sys.gettrace() is not None or "coverage" in sys.modules else 1)
 
 
-def _timed(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
+@finishes
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_text_is_rendered_and_read_in_bounded_time(name: str) -> None:
-    def round_trip() -> None:
-        note = Note(title="Hostile", content=HOSTILE[name])  # normalises the Markdown
-        assert Note.from_markdown(note.to_markdown()) == note
-
-    assert _timed(round_trip) < BOUND
+    note = Note(title="Hostile", content=HOSTILE[name])  # normalises the Markdown
+    assert Note.from_markdown(note.to_markdown()) == note
 
 
+@finishes
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_text_is_linked_in_bounded_time(name: str) -> None:
     linker = _linker(["Gradient Descent", "a", "x", "word"], ["b"], every=True)
-    assert _timed(lambda: linker.link_text(HOSTILE[name])) < BOUND
+    linked, _ = linker.link_text(HOSTILE[name])
+    assert linker.link_text(linked) == (linked, [])  # and linking again finds nothing new
 
 
+@finishes
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_capture_is_parsed_in_bounded_time(name: str) -> None:
-    def parse() -> None:
-        with contextlib.suppress(ObsidianInboxError):
-            parse_capture(HOSTILE[name], file_name="capture.txt")
-
-    assert _timed(parse) < BOUND
+    with contextlib.suppress(ObsidianInboxError):
+        parse_capture(HOSTILE[name], file_name="capture.txt")
