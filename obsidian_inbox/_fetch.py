@@ -730,14 +730,11 @@ class Fetcher:
             "follow_redirects": False,
             "limits": limits,
         }
-        self._client = httpx.Client(transport=transport, **options)
-        # Fetches that refuse private addresses get their own pool: a connection opened
-        # for another fetch (to 127.0.0.1, say) is never reused by them.
-        self._public_client = (
-            self._client
-            if transport is not None
-            else httpx.Client(transport=_public_only_transport(limits), **options)
-        )
+        self._transport = transport
+        self._client_options = options
+        # The clients are made on the first fetch (each loads the CA certificates, some
+        # 30 ms): an offline run, or one whose pages are all cached, never makes them.
+        self._clients: dict[bool, httpx.Client] = {}
         self._cache: _Cache | None = None
         if cache is not False:
             folder = default_cache_dir() if cache is True else Path(cache)
@@ -757,9 +754,10 @@ class Fetcher:
 
     def close(self) -> None:
         """Close the connections and the cache."""
-        self._client.close()
-        if self._public_client is not self._client:
-            self._public_client.close()
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for client in set(clients.values()):
+            client.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -866,8 +864,29 @@ class Fetcher:
             pool=clamp(self.timeout.pool),
         )
 
+    def _client(self, *, allow_private: bool) -> httpx.Client:
+        """The client for a fetch: fetches that refuse private addresses get their own pool,
+        so a connection opened for another fetch (to 127.0.0.1, say) is never reused by them."""
+        with self._lock:
+            client = self._clients.get(allow_private)
+            if client is None:
+                if self._transport is not None:  # the caller's transport serves both
+                    client = self._clients.get(not allow_private)
+                    client = client or httpx.Client(
+                        transport=self._transport, **self._client_options
+                    )
+                elif allow_private:
+                    client = httpx.Client(**self._client_options)
+                else:
+                    limits = self._client_options["limits"]
+                    client = httpx.Client(
+                        transport=_public_only_transport(limits), **self._client_options
+                    )
+                self._clients[allow_private] = client
+            return client
+
     def _fetch_once(self, url: str, deadline: float, *, allow_private: bool) -> FetchResult:
-        client = self._client if allow_private else self._public_client
+        client = self._client(allow_private=allow_private)
         visited = [url]
         addresses: list[str] = []
         while True:

@@ -421,6 +421,29 @@ def test_the_cache_keeps_redirects_and_serves_offline(
     assert len(httpserver.log) == requests
 
 
+def test_connection_pools_are_made_on_the_first_fetch_that_needs_them(
+    httpserver: HTTPServer, make_fetcher: Callable[..., Fetcher]
+) -> None:
+    # Each pool loads the CA certificates (some 30 ms): an offline run needs none.
+    url = page(httpserver, "/p/")
+    make_fetcher().fetch(url)
+    offline = make_fetcher(offline=True)
+    assert offline.fetch(url).from_cache
+    with pytest.raises(NotCachedError):
+        offline.fetch(httpserver.url_for("/never-fetched"))
+    assert offline._clients == {}
+    online = make_fetcher(cache=False)
+    online.fetch(url)
+    assert list(online._clients) == [True]
+    with pytest.raises(FetchError, match="loopback address"):
+        online.fetch(url, allow_private=False)
+    private, public = online._clients[True], online._clients[False]
+    assert private is not public  # a private connection is never reused for a public fetch
+    online.close()
+    assert online._clients == {}
+    assert private.is_closed and public.is_closed
+
+
 def test_failures_are_not_cached(httpserver: HTTPServer, fetcher: Fetcher) -> None:
     url = page(httpserver, "/missing", status=404)
     for _ in range(2):
