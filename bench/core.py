@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from ._util import peak_memory_mb, report, tool, write_json
 
 TARGET = 3.0
@@ -45,12 +47,39 @@ def _fresh_vault(vault: Path, inbox: Path) -> Path:
     return vault
 
 
-def _timed(function: Callable[[], object]) -> float:
+@attrs.frozen
+class _Timing:
+    """One timed call: wall-clock seconds, and the CPU seconds this process spent in it."""
+
+    seconds: float
+    user: float
+    system: float
+
+
+def _cpu() -> tuple[float, float]:
+    """User and system CPU seconds of this process so far (threads included)."""
+    times = os.times()
+    return times.user, times.system
+
+
+def _timed(function: Callable[[], object]) -> _Timing:
     if hasattr(os, "sync"):
         os.sync()  # neither run pays for the writeback of the setup before it
+    user, system = _cpu()
     start = time.perf_counter()
     function()
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    user_after, system_after = _cpu()
+    return _Timing(seconds, user_after - user, system_after - system)
+
+
+def _per_capture(timing: _Timing, count: int) -> str:
+    ms = 1000 / count
+    waited = max(0.0, timing.seconds - timing.user - timing.system)
+    return (
+        f"{timing.seconds * ms:.2f} ms = {timing.user * ms:.2f} user CPU"
+        f" + {timing.system * ms:.2f} system CPU + {waited * ms:.2f} waiting"
+    )
 
 
 def run(*, quick: bool = False) -> int:
@@ -77,8 +106,8 @@ def run(*, quick: bool = False) -> int:
                 path.unlink()
         count = len(list((work / "inbox").glob("*.txt")))
         vaults = [_fresh_vault(work / f"vault-{i}", work / "inbox") for i in range(ROUNDS + 2)]
-        baselines: list[float] = []
-        ours: list[float] = []
+        baselines: list[_Timing] = []
+        ours: list[_Timing] = []
         for i in range(ROUNDS):
             copy = work / f"copy-{i}"
             baselines.append(_timed(lambda: _durable_copy(work / "inbox", copy)))  # noqa: B023
@@ -86,7 +115,8 @@ def run(*, quick: bool = False) -> int:
             ours.append(
                 _timed(lambda: process_inbox(vault, offline=True, settings=settings))  # noqa: B023
             )
-        baseline, best = min(baselines), min(ours)
+        baseline = min(baselines, key=lambda t: t.seconds)
+        best = min(ours, key=lambda t: t.seconds)
         report_ = process_inbox(vaults[ROUNDS], offline=True, settings=settings)
         peak = peak_memory_mb(
             "from obsidian_inbox import Settings, process_inbox\n"
@@ -95,26 +125,39 @@ def run(*, quick: bool = False) -> int:
         )
         print(f"  {count} captures: {report_.summary()}")
         ok = report(
-            f"offline processing of {count} captures vs durable copy", best, baseline, TARGET
+            f"offline processing of {count} captures vs durable copy",
+            best.seconds,
+            baseline.seconds,
+            TARGET,
         )
-        print(
-            f"  per capture: {best / count * 1000:.2f} ms (durable copy {baseline / count * 1000:.2f} ms);"
-            f" best of {ROUNDS} each, timed in turn"
+        print(f"  per capture, ours:         {_per_capture(best, count)}")
+        print(f"  per capture, durable copy: {_per_capture(baseline, count)}")
+        print(f"  (best of {ROUNDS} each, timed in turn)")
+        spread = ", ".join(
+            f"{o.seconds / b.seconds:.2f}" for o, b in zip(ours, baselines, strict=True)
         )
-        spread = ", ".join(f"{o / b:.2f}" for o, b in zip(ours, baselines, strict=True))
         print(f"  ratio of each round: {spread}")
         print(f"  peak memory of a run over {count} captures: {peak:.0f} MB")
         write_json(
             "core",
             {
                 "captures": count,
-                "seconds": best,
+                "seconds": best.seconds,
+                "user_seconds": best.user,
+                "system_seconds": best.system,
                 "rounds": [
-                    {"seconds": o, "baseline_seconds": b}
+                    {
+                        "seconds": o.seconds,
+                        "user_seconds": o.user,
+                        "system_seconds": o.system,
+                        "baseline_seconds": b.seconds,
+                        "baseline_user_seconds": b.user,
+                        "baseline_system_seconds": b.system,
+                    }
                     for o, b in zip(ours, baselines, strict=True)
                 ],
-                "baseline_seconds": baseline,
-                "ratio": best / baseline,
+                "baseline_seconds": baseline.seconds,
+                "ratio": best.seconds / baseline.seconds,
                 "target": TARGET,
                 "peak_mb": peak,
             },
