@@ -237,10 +237,10 @@ def test_a_capture_that_changes_while_processed_is_left_for_next_time(
     assert [o.status for o in report.outcomes] == ["created"]
 
 
-def _append_dots(path: Path, times: int) -> threading.Thread:
+def _append_dots(path: Path, times: int, every: float = 0.1) -> threading.Thread:
     def keep_writing() -> None:
         for _ in range(times):
-            time.sleep(0.1)
+            time.sleep(every)
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(".")
 
@@ -266,10 +266,12 @@ def test_a_capture_that_keeps_changing_is_left_for_the_next_run(
     vault: Path, capture: Capture
 ) -> None:
     path = capture("20250101_000000_note_a.txt", "Hello")
-    writer = _append_dots(path, 25)  # still changing after 5 x 0.3 s
+    # Still changing after 5 x 0.5 s; a write every 0.05 s leaves a wide margin for a
+    # loaded machine (with a write every 0.1 s against 0.3 s, a busy run once saw a pause).
+    writer = _append_dots(path, 70, every=0.05)
     try:
         report = process_inbox(
-            vault, offline=True, settings=attrs.evolve(TEST_SETTINGS, settle_seconds=0.3)
+            vault, offline=True, settings=attrs.evolve(TEST_SETTINGS, settle_seconds=0.5)
         )
     finally:
         writer.join()
