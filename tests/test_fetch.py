@@ -441,7 +441,8 @@ def test_connection_pools_are_made_on_the_first_fetch_that_needs_them(
     assert private is not public  # a private connection is never reused for a public fetch
     online.close()
     assert online._clients == {}
-    assert private.is_closed and public.is_closed
+    assert private.is_closed
+    assert public.is_closed
 
 
 def test_failures_are_not_cached(httpserver: HTTPServer, fetcher: Fetcher) -> None:
