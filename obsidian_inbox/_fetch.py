@@ -735,6 +735,7 @@ class Fetcher:
         # The clients are made on the first fetch (each loads the CA certificates, some
         # 30 ms): an offline run, or one whose pages are all cached, never makes them.
         self._clients: dict[bool, httpx.Client] = {}
+        self._closed = False
         self._cache: _Cache | None = None
         if cache is not False:
             folder = default_cache_dir() if cache is True else Path(cache)
@@ -755,7 +756,7 @@ class Fetcher:
     def close(self) -> None:
         """Close the connections and the cache."""
         with self._lock:
-            clients, self._clients = self._clients, {}
+            clients, self._clients, self._closed = self._clients, {}, True
         for client in set(clients.values()):
             client.close()
         if self._cache is not None:
@@ -868,6 +869,8 @@ class Fetcher:
         """The client for a fetch: fetches that refuse private addresses get their own pool,
         so a connection opened for another fetch (to 127.0.0.1, say) is never reused by them."""
         with self._lock:
+            if self._closed:
+                raise RuntimeError("this Fetcher is closed")  # as httpx says of a closed client
             client = self._clients.get(allow_private)
             if client is None:
                 if self._transport is not None:  # the caller's transport serves both

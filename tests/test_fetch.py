@@ -443,6 +443,8 @@ def test_connection_pools_are_made_on_the_first_fetch_that_needs_them(
     assert online._clients == {}
     assert private.is_closed
     assert public.is_closed
+    with pytest.raises(RuntimeError, match="closed"):  # none is made again behind close()
+        online.fetch(url)
 
 
 def test_failures_are_not_cached(httpserver: HTTPServer, fetcher: Fetcher) -> None:
