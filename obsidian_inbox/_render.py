@@ -94,7 +94,19 @@ def _represent_none(dumper: Any, value: None) -> Any:
 
 _Dumper.add_representer(dt.datetime, _represent_datetime)
 _Dumper.add_representer(type(None), _represent_none)
-_HANDLER = YAMLHandler()
+
+
+class _YAMLHandler(YAMLHandler):
+    """python-frontmatter's YAML handler, trimming only newlines from the YAML it makes
+    (``str.strip`` also took a no-break space that ended the last value: found by fuzzing)."""
+
+    def export(self, metadata: dict[str, object], **kwargs: Any) -> str:
+        kwargs.setdefault("default_flow_style", False)
+        kwargs.setdefault("allow_unicode", True)
+        return str(yaml.dump(metadata, **kwargs)).rstrip("\n")
+
+
+_HANDLER = _YAMLHandler()
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str:
