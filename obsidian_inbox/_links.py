@@ -47,10 +47,9 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdformat_wikilink.mdit_wikilink_plugin import LINK_PATTERN, wikilink_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ._index import NoteInfo, VaultIndex, bulk
-from ._markdown import normalize_markdown
+from ._markdown import FRONTMATTER_OPENING, front_matter_plugin, normalize_markdown
 from ._naming import clean_file_stem
 from ._note import Note
 
@@ -425,9 +424,10 @@ _PROTECTED = (
 
 
 def _frontmatter_end(text: str) -> int:
-    if not text.startswith("---\n"):
+    opening = FRONTMATTER_OPENING.match(text)
+    if opening is None or not opening.group().endswith("\n"):
         return 0
-    match = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE).search(text, 4)
+    match = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE).search(text, opening.end())
     return match.end() if match else 0
 
 

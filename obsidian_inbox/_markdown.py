@@ -27,10 +27,11 @@ from typing import Any
 import mdformat
 import mdformat.plugins
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdformat_wikilink.mdit_wikilink_plugin import wikilink_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin as _front_matter_plugin
 
 __all__ = [
     "BODY_EXTENSIONS",
@@ -64,6 +65,24 @@ BODY_EXTENSIONS = ("gfm", "wikilink", _PLUGIN_NAME)
 DOCUMENT_EXTENSIONS = (_FRONTMATTER_PLUGIN_NAME, "gfm", "wikilink")
 _LINE_EXTENSIONS = ("gfm", "wikilink")
 _SECTION_LEVEL = 3  # the shallowest heading a section body may hold
+
+#: How frontmatter opens: ``---`` alone on the first line.
+FRONTMATTER_OPENING = re.compile(r"---[ \t]*(?:\n|$)")
+
+
+def front_matter_plugin(md: MarkdownIt) -> None:
+    """mdit-py-plugins' frontmatter, opened only as Obsidian opens it: by ``---`` alone
+    on the first line (the plugin also takes ``---text``, which Obsidian reads as text)."""
+    _front_matter_plugin(md)
+    (lenient,) = [rule.fn for rule in md.block.ruler.__rules__ if rule.name == "front_matter"]
+
+    def strict(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        return bool(FRONTMATTER_OPENING.match(state.src)) and lenient(state, start, end, silent)
+
+    md.block.ruler.at(
+        "front_matter", strict, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    )
+
 
 # Control characters other than tab and newline never belong in a note.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")

@@ -102,6 +102,7 @@ def prose_wikilinks(text: str) -> int:
 @example("Gradient Descent\n| Gradient Descent | b |\n|---|---|\n| x | d |\n---\nt: Index\n---\n")
 @example("`Gradient Descent`**Gradient Descent**Gradient Descent")
 @example("gradient descent [[Gradient Descent]]Gradient Descent")
+@example("---Gradient Descent\n```\nGradient Descent\n```\n---")  # not frontmatter: text
 def test_links_land_only_in_prose(text: str) -> None:
     for linker in (LINKER, EVERY):
         linked, mentions = linker.link_text(text)

@@ -153,3 +153,19 @@ def test_what_mdformat_cannot_format_is_kept_as_code(opener: str) -> None:
     assert body.startswith("```")
     assert "never closed" in body or "x = 1" in body
     assert _format(body + "\n", BODY_EXTENSIONS).rstrip("\n") == body
+
+
+@pytest.mark.parametrize(
+    ("text", "frontmatter"),
+    [
+        ("---\na: 1\n---\nx", True),
+        ("--- \t\na: 1\n---\nx", True),
+        ("---a: 1\nb\n---\nx", False),  # Obsidian reads "---text" as text, not as frontmatter
+        ("---Gradient Descent\n```\ncode\n```\n---", False),
+        ("x\n---\na: 1\n---", False),  # only on the first line
+    ],
+)
+def test_frontmatter_opens_only_with_dashes_alone_on_the_first_line(
+    text: str, frontmatter: bool
+) -> None:
+    assert (parser().parse(text)[0].type == "front_matter") is frontmatter
