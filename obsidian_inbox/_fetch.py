@@ -757,7 +757,7 @@ class Fetcher:
         """Close the connections and the cache."""
         with self._lock:
             clients, self._clients, self._closed = self._clients, {}, True
-        for client in set(clients.values()):
+        for client in clients.values():
             client.close()
         if self._cache is not None:
             self._cache.close()
@@ -867,25 +867,20 @@ class Fetcher:
 
     def _client(self, *, allow_private: bool) -> httpx.Client:
         """The client for a fetch: fetches that refuse private addresses get their own pool,
-        so a connection opened for another fetch (to 127.0.0.1, say) is never reused by them."""
+        so a connection opened for another fetch (to 127.0.0.1, say) is never reused by them.
+        A transport given by the caller serves both."""
+        key = allow_private or self._transport is not None
         with self._lock:
             if self._closed:
                 raise RuntimeError("this Fetcher is closed")  # as httpx says of a closed client
-            client = self._clients.get(allow_private)
+            client = self._clients.get(key)
             if client is None:
-                if self._transport is not None:  # the caller's transport serves both
-                    client = self._clients.get(not allow_private)
-                    client = client or httpx.Client(
-                        transport=self._transport, **self._client_options
-                    )
-                elif allow_private:
-                    client = httpx.Client(**self._client_options)
-                else:
-                    limits = self._client_options["limits"]
-                    client = httpx.Client(
-                        transport=_public_only_transport(limits), **self._client_options
-                    )
-                self._clients[allow_private] = client
+                transport = self._transport
+                if transport is None and not allow_private:
+                    transport = _public_only_transport(self._client_options["limits"])
+                client = self._clients[key] = httpx.Client(
+                    transport=transport, **self._client_options
+                )
             return client
 
     def _fetch_once(self, url: str, deadline: float, *, allow_private: bool) -> FetchResult:

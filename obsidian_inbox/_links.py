@@ -423,11 +423,14 @@ _PROTECTED = (
 )
 
 
+_FRONTMATTER_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+
+
 def _frontmatter_end(text: str) -> int:
     opening = FRONTMATTER_OPENING.match(text)
     if opening is None or not opening.group().endswith("\n"):
         return 0
-    match = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE).search(text, opening.end())
+    match = _FRONTMATTER_CLOSING.search(text, opening.end())
     return match.end() if match else 0
 
 
