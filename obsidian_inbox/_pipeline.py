@@ -33,7 +33,7 @@ from ._links import VaultLinker
 from ._note import Note
 from ._preview import note_diff
 from ._report import Outcome, Report, Status
-from ._vault import Vault, now
+from ._vault import Vault, _PendingWrite, now
 
 __all__ = ["Enricher", "Enrichment", "Linker", "list_captures", "process_inbox"]
 
@@ -370,6 +370,8 @@ class _Written:
     created: bool = False
     preview: str | None = None
     diff: str | None = None
+    #: The note's write, when it finishes in the background (by the batch's end).
+    pending: _PendingWrite | None = None
 
 
 def _process(
@@ -412,6 +414,11 @@ def _process(
                 batch.enter_context(run.vault.batch())
                 draining = False  # out of time: write what is enriched already, wait for nothing
                 for parsed, future in zip(to_enrich, futures, strict=True):
+                    if not future.done():
+                        # The run waits for this capture anyway: put the notes synced in
+                        # the background in place now, so that they show up in Obsidian.
+                        with contextlib.suppress(VaultError):  # raised again at the batch's end
+                            run.vault._finish_writes()
                     if draining:
                         if not future.done() or future.cancelled():
                             continue
@@ -474,11 +481,31 @@ def _durable(run: _Run, batch: contextlib.ExitStack, written: list[_Written]) ->
         batch.close()
     except VaultError as exc:
         for item in written:
-            run.failed(
-                item.parsed.capture, exc, f"{exc}; the capture stays in the inbox", note=item.note
-            )
+            if item.pending is not None and item.pending.error is not None:
+                _failed_write(run, item.parsed.capture, item.pending.error)
+            else:
+                run.failed(
+                    item.parsed.capture,
+                    exc,
+                    f"{exc}; the capture stays in the inbox",
+                    note=item.note,
+                )
         return []
-    return written
+    durable = []
+    for item in written:
+        if item.pending is not None and item.pending.error is not None:
+            _failed_write(run, item.parsed.capture, item.pending.error)
+        else:
+            durable.append(item)
+    return durable
+
+
+def _failed_write(run: _Run, capture: Path, exc: ObsidianInboxError) -> None:
+    """Record that the note of ``capture`` could not be written (the capture stays)."""
+    if isinstance(exc, NoteConflictError):
+        run.failed(capture, exc, exc.reason, note=run.label(exc.path))
+    else:
+        run.failed(capture, exc)
 
 
 class _Stopped(Exception):
@@ -613,12 +640,17 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         )
 
     known = _known_note(run.vault.index, note)
+    if known is not None and run.vault._writing(known[0]):
+        # A note this run is still writing (a second capture of its URL): see it written.
+        run.vault._finish_writes()
+        known = _known_note(run.vault.index, note)
     if known is not None and not os.path.lexists(run.vault.path / known[0]):
         # Renamed or deleted in Obsidian while this run was working: look again.
         run.vault.scan(skip=run.skip)
         known = _known_note(run.vault.index, note)
     final = attrs.evolve(note, modified=now())
     before: str | None = None
+    pending: _PendingWrite | None = None
     try:
         if known is not None:
             path, kind = known
@@ -630,7 +662,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         else:
             folder = run.settings.folder_for(note.category)
             path = run.vault.new_note_path(note, folder, template=run.settings.file_name)
-            result = run.vault.write_note(final, path)
+            result, pending = run.vault._start_write(final, path)
             status = "created"
     except NoteConflictError as exc:
         run.failed(capture, exc, exc.reason, note=run.label(exc.path))
@@ -652,6 +684,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         created=result.action == "created",
         preview=preview,
         diff=diff,
+        pending=pending,
     )
 
 

@@ -12,6 +12,7 @@ Safety rules, all enforced here:
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import errno
@@ -29,7 +30,13 @@ from typing import Literal
 import attrs
 import filelock
 
-from ._errors import NoteConflictError, NoteFormatError, VaultError, VaultLockedError
+from ._errors import (
+    NoteConflictError,
+    NoteFormatError,
+    ObsidianInboxError,
+    VaultError,
+    VaultLockedError,
+)
 from ._index import TEMP_SUFFIX, NoteInfo, ScanResult, VaultIndex, scan_vault
 from ._naming import DEFAULT_NAME_TEMPLATE, format_name, name_fields, note_file_name
 from ._note import Note
@@ -46,6 +53,11 @@ _STATE_FILE = "state.sqlite3"
 #: The " (2)" that tells apart notes of the same name.
 _NUMBER_SUFFIX = re.compile(r" \(([0-9]+)\)\.md$")
 _LOCK_FILE = "lock"
+#: How many new notes are synced at once, in the background, during a batch: a note's
+#: ``fsync`` waits for the disk, not for the interpreter, so the next notes are prepared
+#: meanwhile (the threads do nothing else: each hold of the interpreter they need is one
+#: the main thread waits for), and the disk may take several syncs together.
+_SYNCERS = 2
 
 WriteAction = Literal["created", "updated", "unchanged"]
 
@@ -106,22 +118,117 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_temp(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` durably to a new hidden temporary file in ``folder``."""
+def _open_temp(folder: Path, name: str) -> tuple[Path, int]:
+    """Create a new hidden temporary file in ``folder`` for the file ``name``; return it
+    and its descriptor, open for writing."""
     temp = folder / f".{name[:80]}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     descriptor = os.open(
         temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
     )
+    return temp, descriptor
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write ``data`` to the open file ``descriptor`` (not yet durably)."""
+    with os.fdopen(descriptor, "wb", closefd=False) as handle:
+        handle.write(data)
+        handle.flush()
+
+
+def _write_temp(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` durably to a new hidden temporary file in ``folder``."""
+    temp, descriptor = _open_temp(folder, name)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            _write_all(descriptor, data)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
     return temp
+
+
+def _create_exclusively(temp: Path, target: Path) -> None:
+    """Move ``temp`` to ``target`` unless something appeared there meanwhile."""
+    try:
+        target.hardlink_to(temp)
+    except FileExistsError as exc:
+        raise NoteConflictError(
+            target, "appeared while obsidian-inbox was writing; left untouched"
+        ) from exc
+    except OSError as exc:
+        if exc.errno not in {
+            errno.EPERM,
+            errno.ENOTSUP,
+            errno.EOPNOTSUPP,
+            errno.EXDEV,
+            errno.EMLINK,
+        }:
+            raise
+        if os.path.lexists(target):  # a file system without hard links
+            raise NoteConflictError(
+                target, "appeared while obsidian-inbox was writing; left untouched"
+            ) from exc
+        temp.replace(target)
+        return
+    with contextlib.suppress(OSError):  # the note is in place; the next scan removes it
+        temp.unlink()
+
+
+def _write_new(folder: Path, full: Path, data: bytes) -> None:
+    """Write a new file ``full`` durably, never replacing one that appeared meanwhile.
+
+    Raises:
+        NoteConflictError: A file appeared at ``full`` meanwhile; it is left untouched.
+        VaultError: The disk refused the write (nothing is left behind).
+    """
+    try:
+        temp = _write_temp(folder, full.name, data)
+    except OSError as exc:
+        raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+    _put_in_place(temp, full)
+
+
+def _put_in_place(temp: Path, full: Path) -> None:
+    """Move the durable temporary file ``temp`` to the new file ``full``.
+
+    Raises:
+        NoteConflictError: A file appeared at ``full`` meanwhile; it is left untouched.
+        VaultError: The disk refused the move (``temp`` is removed).
+    """
+    try:
+        _create_exclusively(temp, full)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError):
+            raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+        raise
+
+
+@attrs.define(eq=False)
+class _PendingWrite:
+    """A new note written to a temporary file, being synced in the background (see
+    :meth:`Vault._start_write`); it is moved into place once the sync is done.
+
+    Attributes:
+        path: The note's vault-relative path.
+        error: Why it could not be written; set once the write is finished (at the
+            latest when its batch ends), None if it was written.
+        finished: True once the outcome is known and recorded.
+    """
+
+    path: str
+    full: Path
+    temp: Path
+    descriptor: int
+    digest: str
+    synced: concurrent.futures.Future[None]
+    error: ObsidianInboxError | None = None
+    finished: bool = False
 
 
 class Vault:
@@ -156,6 +263,8 @@ class Vault:
         self._folders: dict[str, Path] = {}
         self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
         self._archives: set[str] = set()  # archive folders known to exist
+        self._syncer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._in_flight: dict[str, _PendingWrite] = {}  # path -> its write, started in a batch
 
     def __repr__(self) -> str:
         return f"Vault({str(self.path)!r})"
@@ -221,7 +330,12 @@ class Vault:
         self._lock = lock
 
     def unlock(self) -> None:
-        """Release the lock, if held."""
+        """Release the lock, if held (and the threads writing in the background)."""
+        with contextlib.suppress(VaultError):  # only after an error: batches finish their writes
+            self._finish_writes()
+        if self._syncer is not None:
+            self._syncer.shutdown()
+            self._syncer = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -239,6 +353,9 @@ class Vault:
         return result.index
 
     def _scan(self, skip: tuple[str, ...]) -> ScanResult:
+        # Notes being written must be on disk first: the scan would not see them, and it
+        # removes temporary files.
+        self._finish_writes()
         try:
             result = scan_vault(self.path, self._store, skip=skip)
         except OSError as exc:
@@ -301,7 +418,11 @@ class Vault:
         self._batch_depth += 1
         try:
             with self._store.batch():
-                yield
+                try:
+                    yield
+                finally:
+                    if self._batch_depth == 1:
+                        self._finish_writes()
                 if self._batch_depth == 1:
                     self._sync()
         finally:
@@ -454,57 +575,132 @@ class Vault:
         self._store.begin_write(relative, digest, note.capture_id)
         if exists:  # the new hash must be on record before the old bytes are replaced
             self._store.commit()
-        try:
-            temp = _write_temp(folder, full.name, data)
-        except OSError as exc:
-            raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
-        try:
-            if exists:
+        if not exists:
+            _write_new(folder, full, data)
+        else:
+            try:
+                temp = _write_temp(folder, full.name, data)
+            except OSError as exc:
+                raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+            try:
                 # Last check, as close to the rename as possible: the user may be typing.
                 if not self.owns(relative, full.read_bytes()):
                     raise NoteConflictError(
                         full, "was edited while obsidian-inbox was working; left untouched"
                     )
                 temp.replace(full)
-            else:
-                self._create_exclusively(temp, full)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                temp.unlink()
-            if isinstance(exc, OSError):
-                raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
-            raise
+            except BaseException as exc:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+                if isinstance(exc, OSError):
+                    raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+                raise
         self._store.end_write(relative, digest)
         self.index.add(NoteInfo.from_note(relative, note))
         self._touched(folder)
         return WriteResult(relative, "updated" if exists else "created")
 
-    @staticmethod
-    def _create_exclusively(temp: Path, target: Path) -> None:
-        """Move ``temp`` to ``target`` unless something appeared there meanwhile."""
+    def _start_write(self, note: Note, relative: str) -> tuple[WriteResult, _PendingWrite | None]:
+        """Write a new note at ``relative`` as :meth:`write_note` does, but, inside a
+        batch, make it durable in the background while the caller goes on.
+
+        The note is rendered and checked now, and is in the index at once (so that the
+        next note's name and links take it into account). Its outcome is known once
+        :meth:`_finish_writes` has run, at the latest when the batch ends: the returned
+        write's ``error`` then says why it failed (and the note left the index), and its
+        capture must stay in the inbox. Outside a batch, with a file already at
+        ``relative``, or in a read-only vault, it is :meth:`write_note` (no pending write).
+
+        Raises:
+            RenderError: The note cannot be rendered without loss.
+            NoteConflictError: A file is at ``relative`` already (see :meth:`write_note`).
+            VaultError: The folder is outside the vault, or the state refused the record.
+        """
+        if not self._batch_depth or self.read_only or relative in self._in_flight:
+            return self.write_note(note, relative), None
+        index = self.index  # scanned first, if need be: a scan finishes the writes in flight
+        self._finish_writes(wait=False)  # the notes synced meanwhile show up in Obsidian now
+        data = self.render(note)
+        folder = self.folder(Path(relative).parent.as_posix() if "/" in relative else "")
+        full = folder / Path(relative).name
+        if os.path.lexists(full):
+            return self.write_note(note, relative), None
+        digest = _sha256(data)
+        self._store.begin_write(relative, digest, note.capture_id)
         try:
-            target.hardlink_to(temp)
-        except FileExistsError as exc:
-            raise NoteConflictError(
-                target, "appeared while obsidian-inbox was writing; left untouched"
-            ) from exc
+            temp, descriptor = _open_temp(folder, full.name)
         except OSError as exc:
-            if exc.errno not in {
-                errno.EPERM,
-                errno.ENOTSUP,
-                errno.EOPNOTSUPP,
-                errno.EXDEV,
-                errno.EMLINK,
-            }:
-                raise
-            if os.path.lexists(target):  # a file system without hard links
-                raise NoteConflictError(
-                    target, "appeared while obsidian-inbox was writing; left untouched"
-                ) from exc
-            temp.replace(target)
-            return
-        with contextlib.suppress(OSError):  # the note is in place; the next scan removes it
-            temp.unlink()
+            raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+        try:
+            _write_all(descriptor, data)
+            if self._syncer is None:
+                self._syncer = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=_SYNCERS, thread_name_prefix="obsidian-inbox-sync"
+                )
+            synced = self._syncer.submit(os.fsync, descriptor)
+        except BaseException as exc:
+            os.close(descriptor)
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            if isinstance(exc, OSError):
+                raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+            raise
+        self._in_flight[relative] = pending = _PendingWrite(
+            relative, full, temp, descriptor, digest, synced
+        )
+        index.add(NoteInfo.from_note(relative, note))
+        return WriteResult(relative, "created"), pending
+
+    def _writing(self, relative: str) -> bool:
+        """Tell whether the note at ``relative`` is still being written in the background."""
+        return relative in self._in_flight
+
+    def _finish_writes(self, *, wait: bool = True) -> None:
+        """Put the notes synced in the background in place, and record each outcome.
+
+        A note written is recorded as ours; one that failed leaves the index, with the
+        reason in its pending write. A state record refused (a full disk) is raised
+        once every outcome is known.
+
+        Args:
+            wait: Wait for every sync; otherwise finish only the notes already synced.
+        """
+        if wait and self._in_flight:
+            # Interruptible, and nothing has changed yet if it is interrupted.
+            concurrent.futures.wait([pending.synced for pending in self._in_flight.values()])
+        refused: VaultError | None = None
+        for path in [path for path, pending in self._in_flight.items() if pending.synced.done()]:
+            pending = self._in_flight.pop(path)  # finished once, whatever happens next
+            self._finish(pending)
+            if pending.error is not None:
+                self.index.remove(path)
+                continue
+            try:
+                self._store.end_write(path, pending.digest)
+            except VaultError as exc:
+                refused = refused or exc
+            self._touched(pending.full.parent)
+        if refused is not None:
+            raise refused
+
+    @staticmethod
+    def _finish(pending: _PendingWrite) -> None:
+        """Close a synced temporary file and move it into place; or remove it, if the sync failed."""
+        try:
+            try:
+                pending.synced.result()
+            finally:
+                os.close(pending.descriptor)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                pending.temp.unlink()
+            pending.error = VaultError(pending.full, f"cannot write: {exc.strerror or exc}")
+        else:
+            try:
+                _put_in_place(pending.temp, pending.full)
+            except ObsidianInboxError as exc:
+                pending.error = exc
+        pending.finished = True
 
     # --- filing captures away ------------------------------------------------------------
 

@@ -159,8 +159,9 @@ def _lock_is_free(vault: Path) -> bool:
 
 
 def _file_count(vault: Path) -> int:
+    """Notes and filed captures (not the hidden temporary files of notes being written)."""
     return sum(
-        sum(1 for _ in folder.iterdir())
+        sum(1 for path in folder.iterdir() if not path.name.startswith("."))
         for folder in (vault / "Notes", vault / "Inbox" / "processed")
         if folder.is_dir()
     )
