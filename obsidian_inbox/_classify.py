@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 
+import ahocorasick
 import attrs
 
 from ._tags import clean_tag
@@ -196,33 +197,84 @@ class CategoryRule:
 
     def score(self, tags: Iterable[str], title: str, text: str, hosts: Iterable[str] = ()) -> int:
         """Return how strongly a note with these tags, title, text and hosts matches this rule."""
+        finder = _finder((self.keywords,))
+        return self._score(tags, hosts, finder.find(title)[0], finder.find(text)[0])
+
+    def _score(
+        self, tags: Iterable[str], hosts: Iterable[str], in_title: set[str], in_text: set[str]
+    ) -> int:
         wanted = _tag_keys(self.tags)
         score = 3 * sum(1 for host in hosts if host_matches(host, self.sites)) if self.sites else 0
         for tag in tags:
             parts = {tag_key(tag), *(tag_key(part) for part in tag.split("/"))}
             if parts & wanted:
                 score += 3
-        if self.keywords:
-            pattern = _keyword_pattern(self.keywords)
-            in_title = {_phrase_key(m) for m in pattern.findall(title)}
-            in_text = {_phrase_key(m) for m in pattern.findall(text)} - in_title
-            score += 2 * len(in_title) + len(in_text)
-        return score
+        return score + 2 * len(in_title) + len(in_text - in_title)
 
 
-def _phrase_key(phrase: str) -> str:
-    return " ".join(re.split(r"[\s\-]+", phrase.casefold()))
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def _normal(text: str) -> str:
+    """``text`` as keywords are looked for in it: case-folded, each run of spaces and
+    hyphens one space (so ``machine learning`` is found in ``Machine-Learning``)."""
+    return _SEPARATORS.sub(" ", text.casefold())
+
+
+def _is_word(char: str) -> bool:
+    """Tell whether ``char`` is a word character (``\\w``)."""
+    return char.isalnum() or char == "_"
+
+
+class _KeywordFinder:
+    """Finds the keywords of several rules in a text in one pass (Aho-Corasick).
+
+    Each rule's keywords are found as one search for any of them would: whole words,
+    any case, leftmost first, the longest at a place, and not overlapping each other
+    (``software engineering`` is that keyword, not also ``software``); the keywords of
+    different rules may overlap. Ten rules' regular expressions took ten passes, a
+    tenth of a millisecond per note.
+    """
+
+    def __init__(self, keyword_lists: tuple[tuple[str, ...], ...]) -> None:
+        self.rules = len(keyword_lists)
+        owners: dict[str, list[int]] = {}  # a normal keyword -> the rules that have it
+        for rule, keywords in enumerate(keyword_lists):
+            for keyword in keywords:
+                key = _normal(keyword).strip()
+                if key and rule not in owners.setdefault(key, []):
+                    owners[key].append(rule)
+        self.automaton: ahocorasick.Automaton | None = None
+        if owners:
+            self.automaton = ahocorasick.Automaton()
+            for key, rules in owners.items():
+                self.automaton.add_word(key, (len(key), tuple(rules)))
+            self.automaton.make_automaton()
+
+    def find(self, text: str) -> list[set[str]]:
+        """Return, for each rule, the keywords found in ``text`` (in their normal form)."""
+        found: list[set[str]] = [set() for _ in range(self.rules)]
+        if self.automaton is None or not text:
+            return found
+        normal = _normal(text)
+        size = len(normal)
+        matches: list[tuple[int, int, int, int]] = []  # (rule, start, -length, end)
+        for last, (length, rules) in self.automaton.iter(normal):
+            start, end = last - length + 1, last + 1
+            if (start and _is_word(normal[start - 1])) or (end < size and _is_word(normal[end])):
+                continue
+            matches += [(rule, start, -length, end) for rule in rules]
+        reached = [0] * self.rules  # where each rule's last keyword ended
+        for rule, start, _, end in sorted(matches):
+            if start >= reached[rule]:
+                found[rule].add(normal[start:end])
+                reached[rule] = end
+        return found
 
 
 @functools.lru_cache(maxsize=256)
-def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern finding any of ``keywords`` as whole words (longest first)."""
-    alternatives = sorted(
-        (r"[\s\-]+".join(re.escape(word) for word in keyword.split()) for keyword in keywords),
-        key=len,
-        reverse=True,
-    )
-    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+def _finder(keyword_lists: tuple[tuple[str, ...], ...]) -> _KeywordFinder:
+    return _KeywordFinder(keyword_lists)
 
 
 def _rule(category: str, words: str, *, tags: str = "") -> CategoryRule:
@@ -310,9 +362,11 @@ def categorize(
     """
     tags = list(tags)
     hosts = list(hosts)
+    finder = _finder(tuple(rule.keywords for rule in rules))
+    in_title, in_text = finder.find(title), finder.find(text)
     best, best_score = "", 1
-    for rule in rules:
-        score = rule.score(tags, title, text, hosts)
+    for number, rule in enumerate(rules):
+        score = rule._score(tags, hosts, in_title[number], in_text[number])
         if score > best_score:
             best, best_score = rule.category, score
     return best
@@ -337,7 +391,7 @@ class TagRule:
         """Tell whether a note with this text, from these hosts, gets the tag."""
         if any(host_matches(host, self.sites) for host in hosts):
             return True
-        return bool(self.keywords) and bool(_keyword_pattern(self.keywords).search(text))
+        return bool(self.keywords) and bool(_finder((self.keywords,)).find(text)[0])
 
 
 def rule_tags(rules: Iterable[TagRule], *, text: str, hosts: Iterable[str] = ()) -> list[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from obsidian_inbox import DEFAULT_CATEGORY_RULES, CategoryRule
-from obsidian_inbox._classify import categorize, merge_tags, scraped_tag, tag_key
+from obsidian_inbox._classify import _finder, categorize, merge_tags, scraped_tag, tag_key
 from obsidian_inbox._tags import is_valid_tag
 
 from . import strategies
@@ -152,3 +154,60 @@ def test_default_rules_cover_the_usual_categories() -> None:
     categories = [rule.category for rule in DEFAULT_CATEGORY_RULES]
     assert categories[0] == "development"
     assert len(set(categories)) == len(categories)
+
+
+# --- keyword matching: one pass for every rule, as each rule's own search would ------------
+
+
+def _regex_keywords(keywords: tuple[str, ...], text: str) -> set[str]:
+    """What one regular expression per rule finds: the reference the one-pass finder keeps to."""
+    alternatives = sorted(
+        (r"[\s\-]+".join(re.escape(word) for word in keyword.split()) for keyword in keywords),
+        key=len,
+        reverse=True,
+    )
+    pattern = re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+    return {" ".join(re.split(r"[\s\-]+", m.casefold())) for m in pattern.findall(text)}
+
+
+_KEYWORD_WORDS = sorted(
+    {
+        word
+        for rule in DEFAULT_CATEGORY_RULES
+        for keyword in rule.keywords
+        for word in keyword.split()
+    }
+)
+_texts = st.lists(
+    st.one_of(
+        st.sampled_from(_KEYWORD_WORDS).map(str.upper) | st.sampled_from(_KEYWORD_WORDS),
+        st.sampled_from(["the", "a", "of", "ing", "s", "x", "2025", "_"]),
+        st.sampled_from([" ", "  ", "-", " - ", "\n", ", ", ".", "(", ")", "/", "+", "'"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@SETTINGS
+@given(text=_texts)
+def test_the_one_pass_finder_finds_what_each_rules_regex_finds(text: str) -> None:
+    keyword_lists = tuple(rule.keywords for rule in DEFAULT_CATEGORY_RULES)
+    found = _finder(keyword_lists).find(text)
+    assert found == [_regex_keywords(keywords, text) for keywords in keyword_lists]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Software engineering at scale", {"software engineering"}),  # not also "software"
+        ("a software engineer's day", {"software engineer"}),
+        ("software engineers", {"software"}),  # whole words only
+        ("MACHINE-LEARNING and deep\nlearning", {"machine learning", "deep learning"}),
+        ("C++ and c++, not c+++", {"c++"}),
+        ("pythonic code", set()),
+        ("", set()),
+    ],
+)
+def test_keywords_are_whole_words_leftmost_and_longest(text: str, found: set[str]) -> None:
+    (development, *_) = DEFAULT_CATEGORY_RULES
+    assert _finder((development.keywords,)).find(text) == [found]
