@@ -121,6 +121,7 @@ class State:
         self._db.row_factory = sqlite3.Row
         self._batch_depth = 0
         self._broken: VaultError | None = None
+        self._attempted: set[str] | None = None  # capture_ids with failed attempts, once read
         self.read_only = read_only and path is not None
         if not self.read_only:
             self._db.executescript(_SCHEMA)
@@ -147,6 +148,8 @@ class State:
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """Group the changes made inside in one transaction, committed at the end."""
+        if not self._batch_depth:
+            self._attempted = None  # another process may have changed them since
         self._batch_depth += 1
         try:
             yield
@@ -222,6 +225,26 @@ class State:
             )
         self._done()
 
+    def record_writes(self, written: Iterable[tuple[str, str, str]]) -> None:
+        """Record new files just written, each as (path, digest, capture_id), in one go.
+
+        For files that did not exist before: nothing of the user's can be mistaken for
+        ours if the record is lost, so no pending step is needed (the next run recognises
+        such a note by its ``capture_id``).
+        """
+        if self.read_only:
+            return
+        with self._changing():
+            now = _now()
+            self._db.executemany(
+                """INSERT INTO writes (path, sha256, pending, capture_id, written_at)
+                   VALUES (?, ?, NULL, ?, ?)
+                   ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, pending = NULL,
+                       capture_id = excluded.capture_id, written_at = excluded.written_at""",
+                [(path, digest, capture_id, now) for path, digest, capture_id in written],
+            )
+        self._done()
+
     def adopt(self, path: str, digest: str, capture_id: str) -> None:
         """Record an existing file as written by us (recovering an interrupted run)."""
         self.begin_write(path, digest, capture_id)
@@ -255,15 +278,28 @@ class State:
                     "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)",
                     (capture_id, count, reason, _now()),
                 )
+            self._captures_attempted().add(capture_id)
             self._done()
         return count
 
     def clear_attempts(self, capture_id: str) -> None:
         """Forget the failures of a capture that is now done."""
-        if not self.read_only:
-            with self._changing():
-                self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
-            self._done()
+        if self.read_only or capture_id not in self._captures_attempted():
+            return
+        with self._changing():
+            self._db.execute("DELETE FROM attempts WHERE capture_id = ?", (capture_id,))
+        self._captures_attempted().discard(capture_id)
+        self._done()
+
+    def _captures_attempted(self) -> set[str]:
+        """The captures with failed attempts on record (read once: most runs have none)."""
+        if self._attempted is None:
+            try:
+                rows = self._db.execute("SELECT capture_id FROM attempts").fetchall()
+            except sqlite3.OperationalError:
+                rows = []
+            self._attempted = {row[0] for row in rows}
+        return self._attempted
 
     # --- index cache ------------------------------------------------------------------
 

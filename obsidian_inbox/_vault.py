@@ -226,6 +226,7 @@ class _PendingWrite:
     temp: Path
     descriptor: int
     digest: str
+    capture_id: str
     synced: concurrent.futures.Future[None]
     error: ObsidianInboxError | None = None
     finished: bool = False
@@ -626,7 +627,6 @@ class Vault:
         if os.path.lexists(full):
             return self.write_note(note, relative), None
         digest = _sha256(data)
-        self._store.begin_write(relative, digest, note.capture_id)
         try:
             temp, descriptor = _open_temp(folder, full.name)
         except OSError as exc:
@@ -646,7 +646,7 @@ class Vault:
                 raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
             raise
         self._in_flight[relative] = pending = _PendingWrite(
-            relative, full, temp, descriptor, digest, synced
+            relative, full, temp, descriptor, digest, note.capture_id, synced
         )
         index.add(NoteInfo.from_note(relative, note))
         return WriteResult(relative, "created"), pending
@@ -659,8 +659,10 @@ class Vault:
         """Put the notes synced in the background in place, and record each outcome.
 
         A note written is recorded as ours; one that failed leaves the index, with the
-        reason in its pending write. A state record refused (a full disk) is raised
-        once every outcome is known.
+        reason in its pending write.
+
+        Raises:
+            VaultError: The state refused the records (a full disk); its batch fails.
 
         Args:
             wait: Wait for every sync; otherwise finish only the notes already synced.
@@ -668,20 +670,17 @@ class Vault:
         if wait and self._in_flight:
             # Interruptible, and nothing has changed yet if it is interrupted.
             concurrent.futures.wait([pending.synced for pending in self._in_flight.values()])
-        refused: VaultError | None = None
+        written: list[tuple[str, str, str]] = []
         for path in [path for path, pending in self._in_flight.items() if pending.synced.done()]:
             pending = self._in_flight.pop(path)  # finished once, whatever happens next
             self._finish(pending)
             if pending.error is not None:
                 self.index.remove(path)
                 continue
-            try:
-                self._store.end_write(path, pending.digest)
-            except VaultError as exc:
-                refused = refused or exc
+            written.append((path, pending.digest, pending.capture_id))
             self._touched(pending.full.parent)
-        if refused is not None:
-            raise refused
+        if written:
+            self._store.record_writes(written)
 
     @staticmethod
     def _finish(pending: _PendingWrite) -> None:

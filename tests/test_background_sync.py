@@ -185,13 +185,13 @@ def test_a_failed_state_record_fails_the_batch(
     with Vault(vault) as v:
         state = v._store
 
-        def refuse(path: str, digest: str) -> None:
+        def refuse(written: object) -> None:
             raise VaultError(vault, "cannot update the state file: database or disk is full")
 
         batch = v.batch()
         batch.__enter__()
         v._start_write(Note(title="Tea"), "Notes/Tea.md")
-        monkeypatch.setattr(state, "end_write", refuse)
+        monkeypatch.setattr(state, "record_writes", refuse)
         with pytest.raises(VaultError, match="disk is full"):
             batch.__exit__(None, None, None)
     assert not _temp_files(vault)
