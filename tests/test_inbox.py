@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from obsidian_inbox import InboxParseError, Note, parse_inbox_file
 from obsidian_inbox._inbox import decode_capture, lead_sentences, parse_capture
 from obsidian_inbox._naming import is_valid_file_name, note_file_name
+from obsidian_inbox._urls import _schema_hits, _schema_search, find_urls
 
 DATA = Path(__file__).parent / "data" / "captures"
 CAPTURES = sorted(DATA.glob("*.txt"))
@@ -269,3 +270,43 @@ def test_any_text_gives_a_valid_note_or_a_clear_error(text: str, file_name: str)
     assert note.title
     assert Note.from_markdown(note.to_markdown()) == note
     assert is_valid_file_name(note_file_name(note.title))
+
+
+# --- finding URLs: linkify-it's rules, tried only where a schema is -------------------------
+
+_url_texts = st.lists(
+    st.one_of(
+        st.sampled_from(["http:", "HTTPS:", "hTtP:", "ftp:", "mailto:", "//", "///", "httpſ:"]),
+        st.sampled_from(["a.b", "x.example", "/path", "?q=1", "#f", "@", "user@a.b", "www."]),
+        st.sampled_from([":", "/", "_", "<", ">", "(", ")", "｜", "、", " ", "\n", "ı", "-"]),
+        st.text(max_size=3),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(_url_texts)
+def test_schemas_are_found_where_linkify_finds_them(text: str) -> None:
+    """Trying only where a schema is finds exactly what scanning the whole text does."""
+    fast = [hit.span() for hit in _schema_hits(text)]
+    assert fast == [hit.span() for hit in _schema_search().finditer(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "urls"),
+    [
+        (
+            "Link: https://a.example/x\n\nSee http://b.example/y.",
+            ["https://a.example/x", "http://b.example/y"],
+        ),
+        ("HTTP://A.EXAMPLE/Z and ftp://c.example/", ["HTTP://A.EXAMPLE/Z"]),
+        (
+            "x:http://a.example (https://b.example/p_(q))",
+            ["http://a.example", "https://b.example/p_(q)"],
+        ),
+        ("no schema: a.example, //b.example", []),
+        ("_http://a.example", []),  # linkify-it: not after an underscore
+    ],
+)
+def test_find_urls(text: str, urls: list[str]) -> None:
+    assert find_urls(text) == urls
