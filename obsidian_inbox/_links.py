@@ -352,7 +352,7 @@ class _Matcher:
             if aliases:
                 for alias in info.aliases:
                     enter(alias, path, False)
-        if self.searched and previous is _EXTENDING:
+        if previous is _EXTENDING:
             self._extend_names(touched)
             return
         # The automaton holds numbers (cheaper to store than objects); names[number].
@@ -374,33 +374,43 @@ class _Matcher:
             self.automaton.make_automaton()
 
     def extend(self, infos: Iterable[NoteInfo], options: LinkOptions) -> None:
-        """Enter the names of notes new to this matcher (one without an automaton), in place.
+        """Enter the names of notes new to this matcher, in place.
 
-        Cheaper than :meth:`updated`, which makes every name again: a run adds its notes
-        one at a time.
+        Cheaper than :meth:`updated`, which makes every name again (in Python; the
+        automaton, if any, is made again in C): a run adds its notes one at a time.
         """
-        assert self.searched
         with bulk():
             self._build(infos, options, _EXTENDING)
 
     def _extend_names(self, touched: set[str]) -> None:
+        added = False
         for folded in touched:
             entries = tuple(self.table[folded])
-            number = self.numbers.get(folded)
+            number = self._number(folded)
             if number is None:
-                self.numbers[folded] = len(self.names)
+                number = len(self.names)
                 self.names.append(_Name(folded, _word_start(folded), _word_end(folded), entries))
+                if self.automaton is None:
+                    self.numbers[folded] = number
+                else:
+                    self.automaton.add_word(folded, number)
+                    added = True
             else:
                 self.names[number] = self.names[number]._replace(entries=entries)
+        if added:
+            self.automaton.make_automaton()
+
+    def _number(self, folded: str) -> int | None:
+        if self.automaton is None:
+            return self.numbers.get(folded)
+        number: int | None = self.automaton.get(folded, None)
+        return number
 
     def __len__(self) -> int:
         return len(self.names)
 
     def get(self, folded: str) -> _Name | None:
-        if self.automaton is None:
-            number = self.numbers.get(folded)
-        else:
-            number = self.automaton.get(folded, None) if self.names else None
+        number = self._number(folded) if self.names else None
         return None if number is None else self.names[number]
 
     def iter(self, folded: str) -> Iterator[tuple[int, int]]:
@@ -866,7 +876,10 @@ class VaultLinker:
         # about sqrt(2 x base) names, which keeps both costs small per note a run adds.
         if len(changed) > max(32, math.isqrt(2 * len(self._base))):
             present = [info for path in sorted(changed) if (info := index.get(path)) is not None]
-            self._base = self._base.updated(changed, present, self.options)
+            if len(present) == len(changed) and self._base.paths.isdisjoint(changed):
+                self._base.extend(present, self.options)  # notes added: the usual case
+            else:
+                self._base = self._base.updated(changed, present, self.options)
             self._base_version = self._overlay_version = index.version
             self._overlay, self._masked = None, frozenset()
             return

@@ -414,6 +414,38 @@ def test_a_linker_kept_up_to_date_links_like_a_new_one(
     assert kept_up.find_mentions(note.content) == fresh.find_mentions(note.content)
 
 
+_many_changes = st.lists(
+    st.tuples(
+        st.sampled_from(["add"] * 6 + ["remove"]),
+        st.integers(0, 300),
+        st.sampled_from(_NAMES) | st.integers(0, 50).map(lambda n: f"Topic {n}"),
+    ),
+    min_size=80,  # past the overlay's size: the base takes in the notes added
+    max_size=400,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_many_changes, st.lists(st.integers(0, 50), max_size=8))
+def test_a_linker_kept_up_to_date_through_many_additions_links_like_a_new_one(
+    changes: list[tuple[str, int, str]], topics: list[int]
+) -> None:
+    """Mostly additions, as in a run: the base absorbs them in place, rebuild after rebuild."""
+    live = VaultIndex(NOTES)
+    kept_up = VaultLinker()
+    words = [*(f"Topic {n}" for n in topics), "Topic Models", "data science"]
+    note = Note(title="t", content=", ".join(words))
+    for action, number, title in changes:
+        if action == "add":
+            live.add(NoteInfo(f"Run/{number}.md", title))
+        else:
+            live.remove(f"Run/{number}.md")
+        kept_up(note, live)
+    fresh = VaultLinker(live)
+    assert kept_up(note, live).content == fresh.link_note(note).content
+    assert kept_up.find_mentions(note.content) == fresh.find_mentions(note.content)
+
+
 # --- the pipeline ------------------------------------------------------------------------
 
 
