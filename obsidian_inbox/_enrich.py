@@ -53,7 +53,7 @@ from ._extract import (
 from ._fetch import AddressRefusedError, Fetcher, FetchResult, KeyedLocks, NotCachedError
 from ._inbox import _title_from_url
 from ._markdown import one_line
-from ._note import Note, Source
+from ._note import Note, Source, evolve
 from ._pipeline import Enrichment
 from ._summary import DefaultSummarizer, LLMSummarizer, Summarizer
 from ._urls import canonical_url, is_web_url
@@ -282,7 +282,7 @@ class WebEnricher:
             sources.append(Source(url=item.link, kind="article"))
             pages = [len(sources) - 1]
             found.add(pages[0])
-            note = attrs.evolve(note, url=note.url or canonical_url(item.link))
+            note = evolve(note, url=note.url or canonical_url(item.link))
             status_reason = _join(status_reason, "the page was found through the feed item")
 
         articles: list[Article] = []
@@ -298,7 +298,7 @@ class WebEnricher:
             and not has_text
             and (item.content_html or item.summary_html)
         ):
-            sources[feed_at] = attrs.evolve(sources[feed_at], text=item.content_markdown())
+            sources[feed_at] = evolve(sources[feed_at], text=item.content_markdown())
             if work.problems:
                 work.problems[-1] += "; the text is the feed item's"
 
@@ -319,7 +319,7 @@ class WebEnricher:
             ruled = []
         tags = merge_tags([*note.tags, *ruled], scraped, vocabulary=vocabulary, limit=self.max_tags)
         fetched = [s.fetched_at for s in sources if s.fetched_at is not None]
-        enriched = attrs.evolve(
+        enriched = evolve(
             note,
             title=title,
             tags=tags,
@@ -346,7 +346,7 @@ class WebEnricher:
                 if category:
                     break
         status_reason = _join(status_reason, *work.problems)
-        enriched = attrs.evolve(
+        enriched = evolve(
             enriched,
             summary=summary.text or note.summary,
             tags=tags,
@@ -374,16 +374,16 @@ class WebEnricher:
         except FetchError as exc:
             if alone:
                 work.failed(exc)
-            return attrs.evolve(source, error=exc.reason), None
+            return evolve(source, error=exc.reason), None
         site = source.site or feed.title
         if item is None:
-            return attrs.evolve(
+            return evolve(
                 source,
                 site=site,
                 fetched_at=result.fetched_at,
                 error="the feed has no item for this capture (it may have rotated out)",
             ), None
-        return attrs.evolve(
+        return evolve(
             source,
             title=item.title,
             author=item.author,
@@ -408,14 +408,14 @@ class WebEnricher:
                 "set block_private_addresses = false to follow it)",
             )
             work.failed(error)
-            return attrs.evolve(source, error=error.reason), None
+            return evolve(source, error=error.reason), None
         except FetchError as exc:
             work.failed(exc)
-            return attrs.evolve(source, error=exc.reason), None
+            return evolve(source, error=exc.reason), None
         if result.kind == "attachment":
             reason = f"not a web page ({result.content_type})"
             work.problems.append(f"{reason} for {source.url}")
-            return attrs.evolve(
+            return evolve(
                 source,
                 kind="attachment",
                 title=source.title or _title_from_url(result.final_url),
@@ -427,14 +427,14 @@ class WebEnricher:
                 feed = parse_feed(result.content, url=result.final_url, headers=result.headers)
             except FeedError as exc:
                 work.failed(exc)
-                return attrs.evolve(source, error=exc.reason, fetched_at=result.fetched_at), None
-            return attrs.evolve(
+                return evolve(source, error=exc.reason, fetched_at=result.fetched_at), None
+            return evolve(
                 source, kind="feed", title=feed.title, site=feed.title, fetched_at=result.fetched_at
             ), None
         article = extract_article(result.text(), url=result.final_url)
         if article.problem:
             work.problems.append(f"{article.problem} for {source.url}")
-        return attrs.evolve(
+        return evolve(
             source,
             title=article.title or source.title,
             author=article.author,

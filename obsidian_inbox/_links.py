@@ -51,7 +51,7 @@ from mdformat_wikilink.mdit_wikilink_plugin import LINK_PATTERN, wikilink_plugin
 from ._index import NoteInfo, VaultIndex, bulk
 from ._markdown import FRONTMATTER_OPENING, front_matter_plugin, normalize_markdown
 from ._naming import clean_file_stem
-from ._note import Note
+from ._note import Note, evolve
 
 __all__ = ["DEFAULT_STOP_WORDS", "LinkOptions", "Mention", "VaultLinker", "link_note"]
 
@@ -1156,14 +1156,14 @@ class VaultLinker:
             if after != before and _kept(after, field):
                 changes[field] = after
         sources = [
-            attrs.evolve(source, text=text)
+            evolve(source, text=text)
             if text != source.text and _kept(text, "text of a source")
             else source
             for source, text in zip(note.sources, scraped, strict=True)
         ]
         if sources != list(note.sources):
             changes["sources"] = sources
-        return attrs.evolve(note, **changes)  # one new note: each one costs all the converters
+        return evolve(note, **changes)  # one new note
 
     def connections(
         self,

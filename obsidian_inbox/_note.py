@@ -3,7 +3,8 @@
 Both are frozen ``attrs`` classes. Converters put every field in its canonical form
 (text on one line, Markdown as ``mdformat`` writes it, valid tags, whole-second
 timestamps), so a note always renders to Markdown and reads back equal to itself.
-Each pipeline step returns a new note made with :func:`attrs.evolve`.
+Each pipeline step returns a new note made with :func:`evolve`, which is
+:func:`attrs.evolve` converting and validating only the fields that change.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
 from ._markdown import normalize_markdown, one_line
 from ._tags import clean_tags
 
-__all__ = ["KNOWN_KEYS", "Note", "Source", "SourceKind"]
+__all__ = ["KNOWN_KEYS", "Note", "Source", "SourceKind", "evolve"]
 
 SourceKind = Literal["feed", "article", "attachment"]
 _SOURCE_KINDS = ("feed", "article", "attachment")
@@ -260,3 +261,43 @@ class Note:
         from ._display import note_markdown
 
         return note_markdown(self)
+
+
+_Model = TypeVar("_Model", Note, Source)
+
+
+_FIELDS: dict[type, tuple[attrs.Attribute[Any], ...]] = {
+    cls: tuple(attrs.fields(cls)) for cls in (Note, Source)
+}
+
+
+def evolve(instance: _Model, **changes: Any) -> _Model:
+    """Return a copy of a :class:`Note` or :class:`Source` with ``changes``, as
+    :func:`attrs.evolve` does, but converting and validating only the fields that change.
+
+    The others are in canonical form already (every converter gives a fixed point), so
+    running their converters again, as :func:`attrs.evolve` does, would change nothing:
+    it cost a fifth of the CPU time of making a note. tests/test_note.py checks that
+    both give equal results.
+
+    Raises:
+        TypeError: A name in ``changes`` is no field.
+        ValueError: A changed value is invalid (as the class's validators say).
+    """
+    cls = type(instance)
+    new = object.__new__(cls)
+    for field in _FIELDS[cls]:
+        name = field.name
+        if name in changes:
+            value = changes.pop(name)
+            converter: Any = field.converter  # plain functions here, not attrs.Converter
+            if converter is not None:
+                value = converter(value)
+            if field.validator is not None:
+                field.validator(new, field, value)
+        else:
+            value = getattr(instance, name)
+        object.__setattr__(new, name, value)
+    if changes:
+        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(changes))}")
+    return new

@@ -30,7 +30,7 @@ from ._errors import (
 from ._inbox import parse_inbox_file
 from ._index import VaultIndex
 from ._links import VaultLinker
-from ._note import Note
+from ._note import Note, evolve
 from ._preview import note_diff
 from ._report import Outcome, Report, Status
 from ._vault import Vault, _PendingWrite, now
@@ -436,7 +436,7 @@ def _process(
                     except Exception as exc:  # an enricher bug must not cost the capture
                         logger.exception("enriching %s failed", parsed.capture)
                         enrichment = Enrichment(
-                            attrs.evolve(
+                            evolve(
                                 parsed.note,
                                 status="partial",
                                 status_reason=f"enrichment failed: {exc}",
@@ -633,7 +633,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
                 reason=f"{reason} (attempt {attempts} of {run.settings.max_attempts}; kept in the inbox)",
             )
             return None
-        note = attrs.evolve(
+        note = evolve(
             note,
             status="partial",
             status_reason=note.status_reason or f"{reason} (after {attempts} attempts)",
@@ -648,7 +648,7 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
         # Renamed or deleted in Obsidian while this run was working: look again.
         run.vault.scan(skip=run.skip)
         known = _known_note(run.vault.index, note)
-    final = attrs.evolve(note, modified=now())
+    final = evolve(note, modified=now())
     before: str | None = None
     pending: _PendingWrite | None = None
     try:

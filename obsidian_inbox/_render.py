@@ -30,7 +30,7 @@ from ._markdown import (
     is_plain_markdown,
     parse_inline,
 )
-from ._note import KNOWN_KEYS, Note, Source, _published, _timestamp
+from ._note import KNOWN_KEYS, Note, Source, _published, _timestamp, evolve
 
 __all__ = ["parse_note", "render_note", "verify_rendered"]
 
@@ -410,7 +410,7 @@ def _is_source_url(text: str) -> bool:
 def _fits(key: str, value: Any) -> bool:
     """Tell whether a known frontmatter value is accepted by the :class:`Note` field ``key``."""
     try:
-        attrs.evolve(_EMPTY, **{key: value})
+        evolve(_EMPTY, **{key: value})
     except (TypeError, ValueError):
         return False
     return True

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obsidian_inbox import Note, Source
+from obsidian_inbox._note import evolve
+
+from . import strategies
 
 
 def test_fields_are_cleaned_into_canonical_form() -> None:
@@ -77,3 +84,52 @@ def test_markdown_repr_shows_the_note_for_notebooks() -> None:
     assert "| tags | #a |" in shown
     assert "# Hello" in shown
     assert "---" not in shown.split("# Hello")[0].splitlines()[0]
+
+
+# --- evolve: attrs.evolve, converting only what changes ------------------------------------
+
+_note_changes = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": st.text(max_size=20),
+        "tags": st.lists(st.text(max_size=8), max_size=3),
+        "modified": st.one_of(st.none(), strategies.datetimes, st.just("2025-09-18 11:56")),
+        "url": st.one_of(st.just(""), strategies.urls, st.just("has space")),
+        "summary": strategies.markdown_text,
+        "connections": st.lists(st.text(max_size=8), max_size=3),
+        "properties": st.dictionaries(strategies.property_keys, strategies.yaml_values, max_size=2),
+        "sources": st.lists(strategies.sources, max_size=2),
+    },
+)
+
+
+def _outcome(make: Callable[[], object]) -> object:
+    try:
+        return make()
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+@settings(deadline=None)
+@given(note=strategies.notes, changes=_note_changes)
+def test_evolve_gives_what_attrs_evolve_gives(note: Note, changes: dict[str, Any]) -> None:
+    assert _outcome(lambda: evolve(note, **changes)) == _outcome(
+        lambda: attrs.evolve(note, **changes)
+    )
+
+
+@settings(deadline=None)
+@given(source=strategies.sources, text=strategies.markdown_text, url=st.text(max_size=12))
+def test_evolve_gives_what_attrs_evolve_gives_for_sources(
+    source: Source, text: str, url: str
+) -> None:
+    options: list[dict[str, Any]] = [{"text": text}, {"url": url}, {"kind": "feed", "title": url}]
+    for changes in [*options, {"kind": url}]:
+        assert _outcome(lambda: evolve(source, **changes)) == _outcome(  # noqa: B023
+            lambda: attrs.evolve(source, **changes)  # noqa: B023
+        )
+
+
+def test_evolve_refuses_unknown_fields() -> None:
+    with pytest.raises(TypeError, match="Note has no field colour"):
+        evolve(Note(title="x"), colour="red")
