@@ -78,8 +78,40 @@ def yaml_problem(data: object) -> str:
     return ""
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc]
+class _PlainDumper(_BaseDumper):  # type: ignore[misc]
     """Safe YAML dumper writing date-times as Obsidian does (``2025-09-18T11:49:49``)."""
+
+
+#: The tag each plain scalar resolves to, by (value, implicit): see :meth:`_Dumper.resolve`.
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
+class _Dumper(_PlainDumper):
+    """:class:`_PlainDumper`, with two shortcuts that change nothing in its output.
+
+    Text is represented without PyYAML's generic dispatch, and the tag a scalar resolves
+    to is remembered: the emitter asks twice for every value, each time matching it
+    against the resolvers' patterns, and most values recur from note to note.
+    tests/test_render.py checks that both dumpers write the same YAML.
+    """
+
+    def represent_data(self, data: Any) -> Any:
+        if type(data) is str:
+            self.alias_key = None
+            return yaml.ScalarNode("tag:yaml.org,2002:str", data, style=self.default_style)
+        return super().represent_data(data)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) >= 4096:
+                _RESOLVED.clear()
+            _RESOLVED[key] = tag
+        return tag
 
 
 def _represent_datetime(dumper: Any, value: dt.datetime) -> Any:
@@ -92,8 +124,8 @@ def _represent_none(dumper: Any, value: None) -> Any:
     )  # "category:" as Obsidian writes it
 
 
-_Dumper.add_representer(dt.datetime, _represent_datetime)
-_Dumper.add_representer(type(None), _represent_none)
+_PlainDumper.add_representer(dt.datetime, _represent_datetime)
+_PlainDumper.add_representer(type(None), _represent_none)
 
 
 class _YAMLHandler(YAMLHandler):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from obsidian_inbox import Note, NoteFormatError, Source, parse_note, render_note
 from obsidian_inbox._markdown import format_document
+from obsidian_inbox._render import _Dumper, _PlainDumper
+
+from . import strategies
 
 SEED = (
     Path(__file__).parents[1].parent
@@ -154,3 +161,46 @@ def test_note_without_heading_can_take_its_title_from_the_file_name() -> None:
 def test_crlf_and_bom_are_read() -> None:
     text = "\ufeff" + render_note(_note()).replace("\n", "\r\n")
     assert parse_note(text) == _note()
+
+
+# --- the YAML dumper's shortcuts change nothing ---------------------------------------------
+
+_tricky_text = st.sampled_from(
+    [
+        "true",
+        "No",
+        "~",
+        "null",
+        "",
+        "123",
+        "0x1F",
+        "1e3",
+        ".nan",
+        "2025-09-18",
+        "12:30",
+        "- a",
+        "a: b",
+    ]
+)
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            strategies.property_keys,
+            strategies.yaml_values | _tricky_text | st.lists(_tricky_text, max_size=3),
+            max_size=6,
+        ),
+        max_size=4,
+    )
+)
+def test_the_fast_dumper_writes_what_the_plain_one_writes(documents: list[dict[str, Any]]) -> None:
+    options: dict[str, Any] = {
+        "default_flow_style": False,
+        "allow_unicode": True,
+        "sort_keys": False,
+    }
+    for document in documents:  # several in a row: the remembered tags are used
+        assert yaml.dump(document, Dumper=_Dumper, **options) == yaml.dump(
+            document, Dumper=_PlainDumper, **options
+        )
