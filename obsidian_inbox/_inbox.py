@@ -42,6 +42,7 @@ __all__ = [
     "decode_capture",
     "parse_capture",
     "parse_inbox_file",
+    "read_capture",
 ]
 
 #: Captures larger than this are refused (a capture is a thought or a link, not a book).
@@ -134,11 +135,22 @@ def parse_inbox_file(
         InboxParseError: The file is empty, binary, undecodable, too large, unreadable
             or its frontmatter is broken; the message names the file and the reason.
     """
+    return read_capture(path, max_bytes=max_bytes, source=source)[0]
+
+
+def read_capture(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_CAPTURE_BYTES,
+    source: str = "inbox_processing",
+) -> tuple[Note, os.stat_result]:
+    """:func:`parse_inbox_file`, also returning the file's status as it was just before
+    it was read (so that a change made while it was read shows as a change later)."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
             stat = os.fstat(handle.fileno())
+            data = handle.read(max_bytes + 1)
     except IsADirectoryError as exc:
         raise InboxParseError(path, "is a folder, not a capture file") from exc
     except OSError as exc:
@@ -150,7 +162,7 @@ def parse_inbox_file(
         )
     text = decode_capture(data, path=path)
     mtime = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
-    return parse_capture(
+    note = parse_capture(
         text,
         file_name=path.name,
         modified=mtime,
@@ -158,6 +170,7 @@ def parse_inbox_file(
         path=path,
         source=source,
     )
+    return note, stat
 
 
 def capture_id(file_name: str, data: bytes) -> str:

@@ -27,7 +27,7 @@ from ._errors import (
     RenderError,
     VaultError,
 )
-from ._inbox import parse_inbox_file
+from ._inbox import read_capture
 from ._index import VaultIndex
 from ._links import VaultLinker
 from ._note import Note, evolve
@@ -343,15 +343,14 @@ class _Parsed:
 
 def _parse_all(run: _Run, captures: list[Path]) -> Iterator[_Parsed]:
     for capture in captures:
-        signature = _signature(capture)
         try:
-            note = parse_inbox_file(
+            note, stat = read_capture(
                 capture, max_bytes=run.settings.max_capture_bytes, source=run.settings.source_label
             )
         except InboxParseError as exc:
             run.failed(capture, exc, exc.reason)
             continue
-        yield _Parsed(capture, note, signature)
+        yield _Parsed(capture, note, (stat.st_size, stat.st_mtime_ns))
 
 
 #: Notes written between two filings of their captures: their folders are fsynced once

@@ -18,10 +18,10 @@ import datetime as dt
 import errno
 import hashlib
 import html
+import itertools
 import logging
 import os
 import re
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,14 +118,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Tells apart the temporary files of one process (with its id, from other processes').
+_temp_numbers = itertools.count()
+
+
 def _open_temp(folder: Path, name: str) -> tuple[Path, int]:
     """Create a new hidden temporary file in ``folder`` for the file ``name``; return it
     and its descriptor, open for writing."""
-    temp = folder / f".{name[:80]}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
-    descriptor = os.open(
-        temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
-    )
-    return temp, descriptor
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        unique = f"{os.getpid():x}-{next(_temp_numbers):x}"
+        temp = folder / f".{name[:80]}.{unique}{TEMP_SUFFIX}"
+        try:
+            return temp, os.open(temp, flags, 0o666)
+        except FileExistsError:  # left by a process that had the same id: take the next
+            continue
 
 
 def _write_all(descriptor: int, data: bytes) -> None:
@@ -228,6 +235,7 @@ class _PendingWrite:
     digest: str
     capture_id: str
     synced: concurrent.futures.Future[None]
+    replaced: NoteInfo | None  # what the index had at this path before
     error: ObsidianInboxError | None = None
     finished: bool = False
 
@@ -266,6 +274,7 @@ class Vault:
         self._archives: set[str] = set()  # archive folders known to exist
         self._syncer: concurrent.futures.ThreadPoolExecutor | None = None
         self._in_flight: dict[str, _PendingWrite] = {}  # path -> its write, started in a batch
+        self._unrecorded: list[tuple[str, str, str]] = []  # notes in place, recorded at the end
 
     def __repr__(self) -> str:
         return f"Vault({str(self.path)!r})"
@@ -423,7 +432,10 @@ class Vault:
                     yield
                 finally:
                     if self._batch_depth == 1:
-                        self._finish_writes()
+                        try:
+                            self._finish_writes()
+                        finally:
+                            self._record_writes()
                 if self._batch_depth == 1:
                     self._sync()
         finally:
@@ -602,20 +614,22 @@ class Vault:
         return WriteResult(relative, "updated" if exists else "created")
 
     def _start_write(self, note: Note, relative: str) -> tuple[WriteResult, _PendingWrite | None]:
-        """Write a new note at ``relative`` as :meth:`write_note` does, but, inside a
-        batch, make it durable in the background while the caller goes on.
+        """Write a new note at a free path ``relative`` (from :meth:`new_note_path`) as
+        :meth:`write_note` does, but, inside a batch, make it durable in the background
+        while the caller goes on.
 
         The note is rendered and checked now, and is in the index at once (so that the
         next note's name and links take it into account). Its outcome is known once
         :meth:`_finish_writes` has run, at the latest when the batch ends: the returned
-        write's ``error`` then says why it failed (and the note left the index), and its
-        capture must stay in the inbox. Outside a batch, with a file already at
-        ``relative``, or in a read-only vault, it is :meth:`write_note` (no pending write).
+        write's ``error`` then says why it failed (a file that appeared at ``relative``
+        meanwhile is left untouched: :class:`NoteConflictError`), the note left the index,
+        and its capture must stay in the inbox. Outside a batch or in a read-only vault,
+        it is :meth:`write_note` (no pending write).
 
         Raises:
             RenderError: The note cannot be rendered without loss.
-            NoteConflictError: A file is at ``relative`` already (see :meth:`write_note`).
-            VaultError: The folder is outside the vault, or the state refused the record.
+            NoteConflictError: Outside a batch: a file is at ``relative`` already.
+            VaultError: The folder is outside the vault, or the disk refused the file.
         """
         if not self._batch_depth or self.read_only or relative in self._in_flight:
             return self.write_note(note, relative), None
@@ -624,8 +638,6 @@ class Vault:
         data = self.render(note)
         folder = self.folder(Path(relative).parent.as_posix() if "/" in relative else "")
         full = folder / Path(relative).name
-        if os.path.lexists(full):
-            return self.write_note(note, relative), None
         digest = _sha256(data)
         try:
             temp, descriptor = _open_temp(folder, full.name)
@@ -646,7 +658,7 @@ class Vault:
                 raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
             raise
         self._in_flight[relative] = pending = _PendingWrite(
-            relative, full, temp, descriptor, digest, note.capture_id, synced
+            relative, full, temp, descriptor, digest, note.capture_id, synced, index.get(relative)
         )
         index.add(NoteInfo.from_note(relative, note))
         return WriteResult(relative, "created"), pending
@@ -658,8 +670,8 @@ class Vault:
     def _finish_writes(self, *, wait: bool = True) -> None:
         """Put the notes synced in the background in place, and record each outcome.
 
-        A note written is recorded as ours; one that failed leaves the index, with the
-        reason in its pending write.
+        A note written is recorded as ours (at the end of the batch); one that failed
+        leaves the index, with the reason in its pending write.
 
         Raises:
             VaultError: The state refused the records (a full disk); its batch fails.
@@ -670,15 +682,26 @@ class Vault:
         if wait and self._in_flight:
             # Interruptible, and nothing has changed yet if it is interrupted.
             concurrent.futures.wait([pending.synced for pending in self._in_flight.values()])
-        written: list[tuple[str, str, str]] = []
         for path in [path for path, pending in self._in_flight.items() if pending.synced.done()]:
             pending = self._in_flight.pop(path)  # finished once, whatever happens next
             self._finish(pending)
             if pending.error is not None:
                 self.index.remove(path)
+                if pending.replaced is not None:
+                    self.index.add(pending.replaced)
                 continue
-            written.append((path, pending.digest, pending.capture_id))
+            self._unrecorded.append((path, pending.digest, pending.capture_id))
             self._touched(pending.full.parent)
+        if not self._batch_depth:
+            self._record_writes()
+
+    def _record_writes(self) -> None:
+        """Record the notes put in place as ours, all at once (at the end of their batch).
+
+        Raises:
+            VaultError: The state refused the records (a full disk); the batch fails.
+        """
+        written, self._unrecorded = self._unrecorded, []
         if written:
             self._store.record_writes(written)
 

@@ -27,7 +27,7 @@ from obsidian_inbox import (
     VaultError,
     process_inbox,
 )
-from obsidian_inbox._index import TEMP_SUFFIX
+from obsidian_inbox._index import TEMP_SUFFIX, NoteInfo
 
 from .conftest import TEST_SETTINGS
 
@@ -197,9 +197,17 @@ def test_a_failed_state_record_fails_the_batch(
     assert not _temp_files(vault)
 
 
-def test_a_conflicting_file_already_there_is_refused_at_once(vault: Path) -> None:
+def test_a_file_already_there_is_left_untouched(vault: Path) -> None:
+    """The caller gives a free path; should a file be there all the same, it is not replaced."""
     (vault / "Notes").mkdir()
     (vault / "Notes" / "Tea.md").write_text("mine\n")
-    with Vault(vault) as v, v.batch(), pytest.raises(NoteConflictError, match="left untouched"):
-        v._start_write(Note(title="Tea"), "Notes/Tea.md")
+    with Vault(vault) as v:
+        with v.batch():
+            _, pending = v._start_write(Note(title="Tea"), "Notes/Tea.md")
+        assert pending is not None
+        assert isinstance(pending.error, NoteConflictError)
+        assert "left untouched" in str(pending.error)
+        assert v.index.get("Notes/Tea.md") == NoteInfo("Notes/Tea.md", "Tea")  # the user's
+        assert not v.owns("Notes/Tea.md")
     assert (vault / "Notes" / "Tea.md").read_text() == "mine\n"
+    assert not _temp_files(vault)
