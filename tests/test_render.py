@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from obsidian_inbox import Note, NoteFormatError, Source, parse_note, render_note
 from obsidian_inbox._markdown import format_document
-from obsidian_inbox._render import _Dumper, _PlainDumper
+from obsidian_inbox._render import _HANDLER, _Dumper, _frontmatter, _PlainDumper, _simple_events
 
 from . import strategies
 
@@ -204,3 +204,36 @@ def test_the_fast_dumper_writes_what_the_plain_one_writes(documents: list[dict[s
         assert yaml.dump(document, Dumper=_Dumper, **options) == yaml.dump(
             document, Dumper=_PlainDumper, **options
         )
+
+
+_simple_values = st.one_of(
+    st.none(),
+    st.text(),
+    _tricky_text,
+    strategies.datetimes,
+    st.lists(st.text(max_size=12) | _tricky_text, max_size=4),
+    strategies.yaml_values,  # also what the events do not cover: the plain dumper then
+)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=12), _simple_values, max_size=8), max_size=4))
+def test_frontmatter_events_give_what_the_dumper_gives(documents: list[dict[str, Any]]) -> None:
+    """The events handed to the emitter for a note's frontmatter make the dumper's YAML."""
+    for document in documents:
+        plain = yaml.dump(document, Dumper=_PlainDumper, **_RENDER_OPTIONS_PLAIN).rstrip("\n")
+        assert _HANDLER.export(document, **_RENDER_KWARGS) == plain
+
+
+_RENDER_KWARGS: dict[str, Any] = {"Dumper": _Dumper, "sort_keys": False, "width": 2**31 - 1}
+_RENDER_OPTIONS_PLAIN: dict[str, Any] = {
+    "sort_keys": False,
+    "width": 2**31 - 1,
+    "default_flow_style": False,
+    "allow_unicode": True,
+}
+
+
+def test_the_events_serve_what_render_note_writes() -> None:
+    note = Note(title="t", tags=["a", "b"], created=dt.datetime(2025, 1, 2, 3, 4, 5), url="")
+    assert _simple_events(_frontmatter(note)) is not None
+    assert _simple_events({"rating": 5}) is None  # a number: the dumper writes it
