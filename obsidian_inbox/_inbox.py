@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import errno
 import hashlib
 import html
 import os
@@ -23,6 +24,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any
 
 import attrs
@@ -148,9 +150,7 @@ def read_capture(
     it was read (so that a change made while it was read shows as a change later)."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            stat = os.fstat(handle.fileno())
-            data = handle.read(max_bytes + 1)
+        stat, data = _read_up_to(path, max_bytes + 1)
     except IsADirectoryError as exc:
         raise InboxParseError(path, "is a folder, not a capture file") from exc
     except OSError as exc:
@@ -171,6 +171,25 @@ def read_capture(
         source=source,
     )
     return note, stat
+
+
+def _read_up_to(path: Path, limit: int) -> tuple[os.stat_result, bytes]:
+    """Return the status of the file at ``path`` and its first ``limit`` bytes (with the
+    operating system's calls: a capture is small, and Python's file objects cost more
+    than reading it)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        stat = os.fstat(descriptor)
+        if S_ISDIR(stat.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        chunks: list[bytes] = []
+        size = 0
+        while size < limit and (chunk := os.read(descriptor, limit - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(descriptor)
+    return stat, b"".join(chunks)
 
 
 def capture_id(file_name: str, data: bytes) -> str:

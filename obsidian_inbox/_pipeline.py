@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fnmatch
 import logging
 import os
 import threading
@@ -72,11 +73,20 @@ def _no_enrichment(note: Note, *, vocabulary: Iterable[str] = ()) -> Enrichment:
 
 def list_captures(inbox: Path, pattern: str = "*.txt") -> list[Path]:
     """Return the capture files directly in ``inbox`` (not in sub-folders), oldest name first."""
-    return sorted(
-        path
-        for path in inbox.glob(pattern)
-        if not path.name.startswith(".") and path.is_file() and not path.is_symlink()
-    )
+    if "/" in pattern or "\\" in pattern:  # a pattern that reaches into sub-folders
+        return sorted(
+            path
+            for path in inbox.glob(pattern)
+            if not path.name.startswith(".") and path.is_file() and not path.is_symlink()
+        )
+    with os.scandir(inbox) as entries:  # what glob finds, with the file types it read
+        return sorted(
+            inbox / entry.name
+            for entry in entries
+            if not entry.name.startswith(".")
+            and fnmatch.fnmatch(entry.name, pattern)
+            and entry.is_file(follow_symlinks=False)
+        )
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

@@ -137,9 +137,9 @@ def _open_temp(folder: Path, name: str) -> tuple[Path, int]:
 
 def _write_all(descriptor: int, data: bytes) -> None:
     """Write ``data`` to the open file ``descriptor`` (not yet durably)."""
-    with os.fdopen(descriptor, "wb", closefd=False) as handle:
-        handle.write(data)
-        handle.flush()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def _write_temp(folder: Path, name: str, data: bytes) -> Path:

@@ -109,21 +109,13 @@ class Injector:
     @contextlib.contextmanager
     def installed(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         with monkeypatch.context() as patch:
-            if self.syscall == "write":
-                real_fdopen = os.fdopen
+            real = getattr(os, self.syscall)
 
-                def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
-                    return _FailingFile(real_fdopen(fd, *args, **kwargs), self)
+            def failing(*args: Any, **kwargs: Any) -> Any:
+                self.hit(args[0], kwargs.get("dir_fd"))
+                return real(*args, **kwargs)
 
-                patch.setattr(os, "fdopen", fdopen)
-            else:
-                real = getattr(os, self.syscall)
-
-                def failing(*args: Any, **kwargs: Any) -> Any:
-                    self.hit(args[0], kwargs.get("dir_fd"))
-                    return real(*args, **kwargs)
-
-                patch.setattr(os, self.syscall, failing)
+            patch.setattr(os, self.syscall, failing)
             yield
 
 
@@ -135,26 +127,6 @@ def _path_of(target: object, dir_fd: int | None) -> str:
         if dir_fd is not None:
             return str(Path(f"/proc/self/fd/{dir_fd}").readlink() / str(target))
     return str(target)
-
-
-class _FailingFile:
-    """A file whose writes go through the injector first."""
-
-    def __init__(self, inner: Any, injector: Injector) -> None:
-        self.inner, self.injector = inner, injector
-
-    def write(self, data: bytes) -> int:
-        self.injector.hit(self.inner.name)
-        return int(self.inner.write(data))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def __enter__(self) -> _FailingFile:  # noqa: PYI034 - Python 3.10 has no typing.Self
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.inner.close()
 
 
 def _run(vault: Path) -> Report:
