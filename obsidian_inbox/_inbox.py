@@ -214,9 +214,9 @@ def _parse_file_name(file_name: str) -> _FileName:
     if not match:
         return _FileName(None, "", stem)
     created = None
+    stamp = match["date"] + (match["time"] or "000000")
     try:
-        stamp = match["date"] + (match["time"] or "000000")
-        created = dt.datetime.strptime(stamp, "%Y%m%d%H%M%S")
+        created = _timestamp(stamp)
     except ValueError:
         return _FileName(None, "", stem)
     kind = (match["kind"] or "").lower()
@@ -224,6 +224,27 @@ def _parse_file_name(file_name: str) -> _FileName:
     if kind and kind not in _KINDS:  # "20250918_114949_Some_title": no kind, all slug
         slug, kind = f"{match['kind']}_{slug}".strip("_"), ""
     return _FileName(created, kind, slug)
+
+
+def _timestamp(stamp: str) -> dt.datetime:
+    """``20250918114949`` → its date-time, as ``strptime(stamp, "%Y%m%d%H%M%S")`` reads it.
+
+    The fields are read by position (a tenth of strptime's time); a stamp that gives no
+    date-time so is left to strptime, which reads some odd ones its own way, or refuses.
+    """
+    if not stamp.isascii():  # int() reads any digits; strptime only ASCII ones
+        return dt.datetime.strptime(stamp, "%Y%m%d%H%M%S")
+    try:
+        return dt.datetime(
+            int(stamp[0:4]),
+            int(stamp[4:6]),
+            int(stamp[6:8]),
+            int(stamp[8:10]),
+            int(stamp[10:12]),
+            int(stamp[12:14]),
+        )
+    except ValueError:
+        return dt.datetime.strptime(stamp, "%Y%m%d%H%M%S")
 
 
 def _unescape(text: str) -> str:

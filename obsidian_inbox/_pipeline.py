@@ -80,13 +80,14 @@ def list_captures(inbox: Path, pattern: str = "*.txt") -> list[Path]:
             if not path.name.startswith(".") and path.is_file() and not path.is_symlink()
         )
     with os.scandir(inbox) as entries:  # what glob finds, with the file types it read
-        return sorted(
-            inbox / entry.name
+        names = sorted(
+            entry.name
             for entry in entries
             if not entry.name.startswith(".")
             and fnmatch.fnmatch(entry.name, pattern)
             and entry.is_file(follow_symlinks=False)
         )
+    return [inbox / name for name in names]
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
@@ -153,16 +154,16 @@ class _Run:
     total: int = 0
     outcomes: list[Outcome] = attrs.field(factory=list)
     inbox_label: str = ""
+    archive_label: str = ""
     skip: tuple[str, ...] = ()  # vault folders the index leaves out (inbox, archive)
 
     def label(self, path: Path) -> str:
         """Name ``path`` for the report: relative to the vault (or to the inbox's parent)."""
-        if path.parent == self.inbox:
+        parent = path.parent
+        if parent == self.inbox:
             return f"{self.inbox_label}/{path.name}"
-        if path.parent == self.archive:
-            return (
-                f"{self.inbox_label}/{self.archive.relative_to(self.inbox).as_posix()}/{path.name}"
-            )
+        if parent == self.archive and self.archive_label:
+            return f"{self.archive_label}/{path.name}"
         for base in (self.vault.path, self.inbox.parent):
             with contextlib.suppress(ValueError):
                 return path.resolve().relative_to(base).as_posix()
@@ -173,6 +174,9 @@ class _Run:
         for base in (self.inbox.parent, self.vault.path):
             with contextlib.suppress(ValueError):
                 self.inbox_label = self.inbox.relative_to(base).as_posix()
+        with contextlib.suppress(ValueError):
+            relative = self.archive.relative_to(self.inbox).as_posix()
+            self.archive_label = f"{self.inbox_label}/{relative}"
 
     def record(self, capture: Path, status: Status, **fields: object) -> Outcome:
         outcome = Outcome(capture=self.label(capture), status=status, **fields)  # type: ignore[arg-type]

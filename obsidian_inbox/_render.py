@@ -141,10 +141,20 @@ def _resolved(value: str, implicit: tuple[bool, bool]) -> str:
     return tag
 
 
+#: Scalar events by (tag, value): the emitter only reads them, and keys and most values recur.
+_SCALARS: dict[tuple[str, str], yaml.ScalarEvent] = {}
+
+
 def _scalar(tag: str, value: str) -> yaml.ScalarEvent:
-    # As PyYAML's serializer: plain if it reads back with its tag, else quoted if need be.
-    implicit = (tag == _resolved(value, (True, False)), tag == _resolved(value, (False, True)))
-    return yaml.ScalarEvent(None, tag, implicit, value)
+    event = _SCALARS.get((tag, value))
+    if event is None:
+        # As PyYAML's serializer: plain if it reads back with its tag, else quoted if need be.
+        implicit = (tag == _resolved(value, (True, False)), tag == _resolved(value, (False, True)))
+        event = yaml.ScalarEvent(None, tag, implicit, value)
+        if len(_SCALARS) >= 4096:
+            _SCALARS.clear()
+        _SCALARS[tag, value] = event
+    return event
 
 
 def _simple_events(metadata: dict[str, object]) -> list[yaml.Event] | None:

@@ -636,8 +636,9 @@ class Vault:
         index = self.index  # scanned first, if need be: a scan finishes the writes in flight
         self._finish_writes(wait=False)  # the notes synced meanwhile show up in Obsidian now
         data = self.render(note)
-        folder = self.folder(Path(relative).parent.as_posix() if "/" in relative else "")
-        full = folder / Path(relative).name
+        parent, _, name = relative.rpartition("/")
+        folder = self.folder(parent)
+        full = folder / name
         digest = _sha256(data)
         try:
             temp, descriptor = _open_temp(folder, full.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from obsidian_inbox import InboxParseError, Note, parse_inbox_file
-from obsidian_inbox._inbox import decode_capture, lead_sentences, parse_capture
+from obsidian_inbox._inbox import _timestamp, decode_capture, lead_sentences, parse_capture
 from obsidian_inbox._naming import is_valid_file_name, note_file_name
 from obsidian_inbox._urls import _schema_hits, _schema_search, find_urls
 
@@ -310,3 +311,17 @@ def test_schemas_are_found_where_linkify_finds_them(text: str) -> None:
 )
 def test_find_urls(text: str, urls: list[str]) -> None:
     assert find_urls(text) == urls
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=14, max_size=14)
+    | st.from_regex(r"20\d\d[01]\d[0-3]\d[0-2]\d[0-6]\d[0-6]\d", fullmatch=True)
+)
+def test_file_name_stamps_read_as_strptime_reads_them(stamp: str) -> None:
+    def read(parse: Callable[[str], dt.datetime]) -> dt.datetime | type[ValueError]:
+        try:
+            return parse(stamp)
+        except ValueError:
+            return ValueError
+
+    assert read(_timestamp) == read(lambda s: dt.datetime.strptime(s, "%Y%m%d%H%M%S"))
