@@ -100,11 +100,25 @@ def clean_text(text: str) -> str:
 _NOT_ONE_LINE = re.compile(r"[^\S ]|  |^ | $|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
+#: Texts longer than this are not remembered by the functions memoised below.
+_MEMO_MAX_CHARS = 512
+
+
 def one_line(text: str) -> str:
     """Return ``text`` cleaned, with runs of whitespace collapsed to single spaces."""
+    if len(text) > _MEMO_MAX_CHARS:
+        return _one_line(text)
+    return _one_line_memo(text)
+
+
+def _one_line(text: str) -> str:
     if not _NOT_ONE_LINE.search(text) and unicodedata.is_normalized("NFC", text):
         return text  # already clean: the common case, made cheap
     return _WHITESPACE.sub(" ", clean_text(text)).strip()
+
+
+# The note model runs its converters on every field of every note made: thirty times a capture.
+_one_line_memo = functools.lru_cache(maxsize=8192)(_one_line)
 
 
 def escape_inline(text: str) -> str:
@@ -243,7 +257,17 @@ _BAD_LINE_START = re.compile(r"[-+*>=|:!]|\d{1,9}[.)](?:\s|$)")
 
 def is_plain_inline(text: str) -> bool:
     """Tell whether mdformat leaves ``text`` unchanged in the middle of a line."""
+    if len(text) > _MEMO_MAX_CHARS:
+        return _is_plain_inline(text)
+    return _is_plain_inline_memo(text)
+
+
+def _is_plain_inline(text: str) -> bool:
     return text == text.strip() and not _NOT_PLAIN.search(text)
+
+
+# Rendering a note asks for its title and its sources' fields, and checking it asks again.
+_is_plain_inline_memo = functools.lru_cache(maxsize=8192)(_is_plain_inline)
 
 
 def is_plain_markdown(text: str) -> bool:

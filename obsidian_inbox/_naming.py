@@ -7,6 +7,7 @@ whatever the host: a vault synced between devices must be valid on all of them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import string
 import unicodedata
@@ -79,6 +80,12 @@ def clean_file_stem(title: str, *, max_bytes: int = MAX_NAME_BYTES - len(_EXTENS
     >>> clean_file_stem("CON")
     'CON_'
     """
+    if len(title) <= 1024:  # a note's name is made, then its links to the same sources
+        return _clean_file_stem_memo(title, max_bytes)
+    return _clean_file_stem(title, max_bytes)
+
+
+def _clean_file_stem(title: str, max_bytes: int) -> str:
     stem = unicodedata.normalize("NFC", title)
     for pattern, replacement in _REPLACEMENTS:
         stem = pattern.sub(replacement, stem)
@@ -90,6 +97,9 @@ def clean_file_stem(title: str, *, max_bytes: int = MAX_NAME_BYTES - len(_EXTENS
     if head.upper().rstrip(" ") in _WINDOWS_RESERVED:  # "CON", "con.txt", "LPT1 "
         stem = _truncate_utf8(f"{head.rstrip(' ')}_{dot}{rest}", max_bytes)
     return stem
+
+
+_clean_file_stem_memo = functools.lru_cache(maxsize=4096)(_clean_file_stem)
 
 
 def is_valid_file_name(name: str) -> bool:

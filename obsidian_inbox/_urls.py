@@ -21,11 +21,20 @@ _TRACKING = frozenset(
 
 def is_web_url(url: str) -> bool:
     """Tell whether ``url`` is an absolute ``http``/``https`` URL with a host."""
+    if len(url) <= 2048:  # asked several times of each URL a capture names
+        return _is_web_url_memo(url)
+    return _is_web_url(url)
+
+
+def _is_web_url(url: str) -> bool:
     try:
         parts = urllib.parse.urlsplit(url.strip())
         return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
     except ValueError:
         return False
+
+
+_is_web_url_memo = functools.lru_cache(maxsize=8192)(_is_web_url)
 
 
 @functools.lru_cache(maxsize=8192)
