@@ -148,7 +148,8 @@ def read_capture(
 ) -> tuple[Note, os.stat_result]:
     """:func:`parse_inbox_file`, also returning the file's status as it was just before
     it was read (so that a change made while it was read shows as a change later)."""
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     try:
         stat, data = _read_up_to(path, max_bytes + 1)
     except IsADirectoryError as exc:
@@ -208,8 +209,15 @@ class _FileName:
     slug: str
 
 
+def _stem(file_name: str) -> str:
+    """``Path(file_name).stem``, without making a path."""
+    name = os.path.basename(file_name)
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 def _parse_file_name(file_name: str) -> _FileName:
-    stem = Path(file_name).stem
+    stem = _stem(file_name)
     match = _FILE_NAME.match(stem)
     if not match:
         return _FileName(None, "", stem)

@@ -202,7 +202,7 @@ class _Run:
     def file_away(self, capture: Path) -> str | None:
         if self.dry_run:
             return None
-        return self.label(self.vault.archive_capture(capture, self.archive))
+        return self.label(self.vault.archive_capture(capture, self.archive, inbox=self.inbox))
 
 
 def _known_note(index: VaultIndex, note: Note) -> tuple[str, str] | None:

@@ -122,13 +122,13 @@ def _sha256(data: bytes) -> str:
 _temp_numbers = itertools.count()
 
 
-def _open_temp(folder: Path, name: str) -> tuple[Path, int]:
-    """Create a new hidden temporary file in ``folder`` for the file ``name``; return it
-    and its descriptor, open for writing."""
+def _open_temp(folder: Path, name: str) -> tuple[str, int]:
+    """Create a new hidden temporary file in ``folder`` for the file ``name``; return its
+    path and its descriptor, open for writing."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    base = os.path.join(folder, f".{name[:80]}.")
     while True:
-        unique = f"{os.getpid():x}-{next(_temp_numbers):x}"
-        temp = folder / f".{name[:80]}.{unique}{TEMP_SUFFIX}"
+        temp = f"{base}{os.getpid():x}-{next(_temp_numbers):x}{TEMP_SUFFIX}"
         try:
             return temp, os.open(temp, flags, 0o666)
         except FileExistsError:  # left by a process that had the same id: take the next
@@ -142,8 +142,8 @@ def _write_all(descriptor: int, data: bytes) -> None:
         view = view[os.write(descriptor, view) :]
 
 
-def _write_temp(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` durably to a new hidden temporary file in ``folder``."""
+def _write_temp(folder: Path, name: str, data: bytes) -> str:
+    """Write ``data`` durably to a new hidden temporary file in ``folder``; return its path."""
     temp, descriptor = _open_temp(folder, name)
     try:
         try:
@@ -153,18 +153,18 @@ def _write_temp(folder: Path, name: str, data: bytes) -> Path:
             os.close(descriptor)
     except BaseException:
         with contextlib.suppress(OSError):
-            temp.unlink()
+            os.unlink(temp)
         raise
     return temp
 
 
-def _create_exclusively(temp: Path, target: Path) -> None:
+def _create_exclusively(temp: str, target: str) -> None:
     """Move ``temp`` to ``target`` unless something appeared there meanwhile."""
     try:
-        target.hardlink_to(temp)
+        os.link(temp, target)
     except FileExistsError as exc:
         raise NoteConflictError(
-            target, "appeared while obsidian-inbox was writing; left untouched"
+            Path(target), "appeared while obsidian-inbox was writing; left untouched"
         ) from exc
     except OSError as exc:
         if exc.errno not in {
@@ -177,15 +177,15 @@ def _create_exclusively(temp: Path, target: Path) -> None:
             raise
         if os.path.lexists(target):  # a file system without hard links
             raise NoteConflictError(
-                target, "appeared while obsidian-inbox was writing; left untouched"
+                Path(target), "appeared while obsidian-inbox was writing; left untouched"
             ) from exc
-        temp.replace(target)
+        os.replace(temp, target)
         return
     with contextlib.suppress(OSError):  # the note is in place; the next scan removes it
-        temp.unlink()
+        os.unlink(temp)
 
 
-def _write_new(folder: Path, full: Path, data: bytes) -> None:
+def _write_new(folder: Path, full: str, data: bytes) -> None:
     """Write a new file ``full`` durably, never replacing one that appeared meanwhile.
 
     Raises:
@@ -193,13 +193,13 @@ def _write_new(folder: Path, full: Path, data: bytes) -> None:
         VaultError: The disk refused the write (nothing is left behind).
     """
     try:
-        temp = _write_temp(folder, full.name, data)
+        temp = _write_temp(folder, os.path.basename(full), data)
     except OSError as exc:
-        raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+        raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
     _put_in_place(temp, full)
 
 
-def _put_in_place(temp: Path, full: Path) -> None:
+def _put_in_place(temp: str, full: str) -> None:
     """Move the durable temporary file ``temp`` to the new file ``full``.
 
     Raises:
@@ -210,9 +210,9 @@ def _put_in_place(temp: Path, full: Path) -> None:
         _create_exclusively(temp, full)
     except BaseException as exc:
         with contextlib.suppress(OSError):
-            temp.unlink()
+            os.unlink(temp)
         if isinstance(exc, OSError):
-            raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+            raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
         raise
 
 
@@ -229,8 +229,9 @@ class _PendingWrite:
     """
 
     path: str
-    full: Path
-    temp: Path
+    folder: Path
+    full: str
+    temp: str
     descriptor: int
     digest: str
     capture_id: str
@@ -270,6 +271,7 @@ class Vault:
         self._batch_depth = 0
         self._unsynced: dict[str, bool] = {}  # folder -> strict (str keys: a Path hashes slowly)
         self._folders: dict[str, Path] = {}
+        self._prefixes: dict[str, str] = {}  # folder -> its vault-relative path and "/"
         self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
         self._archives: set[str] = set()  # archive folders known to exist
         self._syncer: concurrent.futures.ThreadPoolExecutor | None = None
@@ -497,12 +499,15 @@ class Vault:
             template: The file name's template (see :attr:`Settings.file_name`).
         """
         base = self.folder(folder)
-        prefix = f"{base.relative_to(self.path).as_posix()}/" if base != self.path else ""
+        prefix = self._prefixes.get(folder)
+        if prefix is None:
+            prefix = f"{base.relative_to(self.path).as_posix()}/" if base != self.path else ""
+            self._prefixes[folder] = prefix
         base_name = str(base)
 
         def taken(name: str) -> bool:
             return self.index.path_taken(prefix + name) or os.path.lexists(
-                os.path.join(base_name, name)  # noqa: PTH118 - a str join: this runs for every candidate name
+                os.path.join(base_name, name)
             )
 
         stem = (
@@ -589,7 +594,7 @@ class Vault:
         if exists:  # the new hash must be on record before the old bytes are replaced
             self._store.commit()
         if not exists:
-            _write_new(folder, full, data)
+            _write_new(folder, str(full), data)
         else:
             try:
                 temp = _write_temp(folder, full.name, data)
@@ -601,10 +606,10 @@ class Vault:
                     raise NoteConflictError(
                         full, "was edited while obsidian-inbox was working; left untouched"
                     )
-                temp.replace(full)
+                os.replace(temp, full)
             except BaseException as exc:
                 with contextlib.suppress(OSError):
-                    temp.unlink()
+                    os.unlink(temp)
                 if isinstance(exc, OSError):
                     raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
                 raise
@@ -638,12 +643,12 @@ class Vault:
         data = self.render(note)
         parent, _, name = relative.rpartition("/")
         folder = self.folder(parent)
-        full = folder / name
+        full = os.path.join(folder, name)
         digest = _sha256(data)
         try:
-            temp, descriptor = _open_temp(folder, full.name)
+            temp, descriptor = _open_temp(folder, name)
         except OSError as exc:
-            raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+            raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
         try:
             _write_all(descriptor, data)
             if self._syncer is None:
@@ -654,12 +659,20 @@ class Vault:
         except BaseException as exc:
             os.close(descriptor)
             with contextlib.suppress(OSError):
-                temp.unlink()
+                os.unlink(temp)
             if isinstance(exc, OSError):
-                raise VaultError(full, f"cannot write: {exc.strerror or exc}") from exc
+                raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
             raise
         self._in_flight[relative] = pending = _PendingWrite(
-            relative, full, temp, descriptor, digest, note.capture_id, synced, index.get(relative)
+            relative,
+            folder,
+            full,
+            temp,
+            descriptor,
+            digest,
+            note.capture_id,
+            synced,
+            index.get(relative),
         )
         index.add(NoteInfo.from_note(relative, note))
         return WriteResult(relative, "created"), pending
@@ -692,7 +705,7 @@ class Vault:
                     self.index.add(pending.replaced)
                 continue
             self._unrecorded.append((path, pending.digest, pending.capture_id))
-            self._touched(pending.full.parent)
+            self._touched(pending.folder)
         if not self._batch_depth:
             self._record_writes()
 
@@ -716,8 +729,8 @@ class Vault:
                 os.close(pending.descriptor)
         except OSError as exc:
             with contextlib.suppress(OSError):
-                pending.temp.unlink()
-            pending.error = VaultError(pending.full, f"cannot write: {exc.strerror or exc}")
+                os.unlink(pending.temp)
+            pending.error = VaultError(Path(pending.full), f"cannot write: {exc.strerror or exc}")
         else:
             try:
                 _put_in_place(pending.temp, pending.full)
@@ -727,8 +740,13 @@ class Vault:
 
     # --- filing captures away ------------------------------------------------------------
 
-    def archive_capture(self, capture: Path, archive: Path) -> Path:
+    def archive_capture(self, capture: Path, archive: Path, *, inbox: Path | None = None) -> Path:
         """Move ``capture`` into the ``archive`` folder durably; never overwrite, never delete.
+
+        Args:
+            capture: The capture file.
+            archive: The folder to move it to (made if need be).
+            inbox: The folder ``capture`` is in, when the caller knows it.
 
         Returns:
             Where the capture now is.
@@ -752,7 +770,7 @@ class Vault:
         # Best effort: should the move be lost, the capture is back in the inbox, and its
         # note is recognised by its capture_id.
         self._touched(archive, strict=False)
-        self._touched(capture.parent, strict=False)
+        self._touched(inbox or capture.parent, strict=False)
         return target
 
     # --- display ----------------------------------------------------------------------

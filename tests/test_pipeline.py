@@ -130,7 +130,7 @@ def test_a_run_interrupted_between_writing_and_filing_is_finished_next_time(
 ) -> None:
     capture("20250101_000000_note_a.txt", "A thought worth keeping.\n")
 
-    def crash(self: Vault, capture: Path, archive: Path) -> Path:
+    def crash(self: Vault, capture: Path, archive: Path, **options: object) -> Path:
         raise KeyboardInterrupt  # as if the process died right after the note was written
 
     monkeypatch.setattr(Vault, "archive_capture", crash)
