@@ -198,18 +198,26 @@ class CategoryRule:
     def score(self, tags: Iterable[str], title: str, text: str, hosts: Iterable[str] = ()) -> int:
         """Return how strongly a note with these tags, title, text and hosts matches this rule."""
         finder = _finder((self.keywords,))
-        return self._score(tags, hosts, finder.find(title)[0], finder.find(text)[0])
+        keys = [_tag_parts(tag) for tag in tags]
+        return self._score(keys, hosts, finder.find(title)[0], finder.find(text)[0])
 
     def _score(
-        self, tags: Iterable[str], hosts: Iterable[str], in_title: set[str], in_text: set[str]
+        self,
+        tag_parts: list[frozenset[str]],
+        hosts: Iterable[str],
+        in_title: set[str],
+        in_text: set[str],
     ) -> int:
-        wanted = _tag_keys(self.tags)
         score = 3 * sum(1 for host in hosts if host_matches(host, self.sites)) if self.sites else 0
-        for tag in tags:
-            parts = {tag_key(tag), *(tag_key(part) for part in tag.split("/"))}
-            if parts & wanted:
-                score += 3
+        if tag_parts:
+            wanted = _tag_keys(self.tags)
+            score += 3 * sum(1 for parts in tag_parts if not wanted.isdisjoint(parts))
         return score + 2 * len(in_title) + len(in_text - in_title)
+
+
+def _tag_parts(tag: str) -> frozenset[str]:
+    """The keys a tag matches a rule's tags by: its own, and each nesting level's."""
+    return frozenset({tag_key(tag), *(tag_key(part) for part in tag.split("/"))})
 
 
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -360,13 +368,13 @@ def categorize(
     >>> categorize(title="Call the landlord about the radiator")
     ''
     """
-    tags = list(tags)
+    tag_parts = [_tag_parts(tag) for tag in tags]
     hosts = list(hosts)
     finder = _finder(tuple(rule.keywords for rule in rules))
     in_title, in_text = finder.find(title), finder.find(text)
     best, best_score = "", 1
     for number, rule in enumerate(rules):
-        score = rule._score(tags, hosts, in_title[number], in_text[number])
+        score = rule._score(tag_parts, hosts, in_title[number], in_text[number])
         if score > best_score:
             best, best_score = rule.category, score
     return best

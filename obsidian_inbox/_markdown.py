@@ -272,16 +272,29 @@ _is_plain_inline_memo = functools.lru_cache(maxsize=8192)(_is_plain_inline)
 
 def is_plain_markdown(text: str) -> bool:
     """Tell whether ``text`` is plain prose: paragraphs, simple lists, URLs, #tags, [[links]]."""
-    known = _plain_cache.get(text)
-    if known is None:
-        known = _plain_paragraphs(text) is not None
-        if len(_plain_cache) >= _CACHE_LIMIT:
-            _plain_cache.clear()
-        _plain_cache[text] = known
-    return known
+    return _plain_blocks(text) is not None
 
 
-_plain_cache: dict[str, bool] = {}
+#: The blocks of texts seen lately (None: not plain prose), by text: a note's texts are
+#: normalised when it is made, then checked and read again as it is enriched and written.
+_blocks_cache: dict[str, list[str] | None] = {}
+
+
+def _plain_blocks(text: str) -> list[str] | None:
+    """:func:`_plain_paragraphs`, remembered."""
+    try:
+        return _blocks_cache[text]
+    except KeyError:
+        pass
+    blocks = _plain_paragraphs(text)
+    _remember_blocks(text, blocks)
+    return blocks
+
+
+def _remember_blocks(text: str, blocks: list[str] | None) -> None:
+    if len(_blocks_cache) >= _CACHE_LIMIT:
+        _blocks_cache.clear()
+    _blocks_cache[text] = blocks
 
 
 # A [[wikilink]] or ![[embed]] that the mdformat-wikilink plugin keeps verbatim: after a
@@ -360,7 +373,7 @@ def plain_prose_text(text: str) -> str | None:
     >>> plain_prose_text("*emphasis*") is None
     True
     """
-    blocks = _plain_paragraphs(text)
+    blocks = _plain_blocks(text)
     if blocks is None:
         return None
     lines: list[str] = []
@@ -419,7 +432,7 @@ def _normalize(text: str) -> str:
     paragraphs = _plain_paragraphs(text)
     if paragraphs is not None:
         result = "\n\n".join(paragraphs)
-        _plain_cache[result] = True
+        _remember_blocks(result, paragraphs)  # the blocks of the result are the same
         return result
     return _normalize_slowly(text)
 

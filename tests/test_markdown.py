@@ -77,6 +77,16 @@ def test_fast_path_agrees_with_mdformat(text: str) -> None:
 
 @SETTINGS
 @given(st.one_of(plain_looking, strategies.markdown_text))
+@example("a\n- b\n\n- c")
+def test_the_blocks_of_a_normalised_plain_text_are_its_own(text: str) -> None:
+    """What lets normalisation remember the blocks of its result without reading it again."""
+    paragraphs = _plain_paragraphs(text.strip("\n"))
+    if paragraphs is not None:
+        assert _plain_paragraphs("\n\n".join(paragraphs)) == paragraphs
+
+
+@SETTINGS
+@given(st.one_of(plain_looking, strategies.markdown_text))
 @example("![[x]] and [[a|b]]")
 @example("a\nb\n\n- c\n- d\n\ne")
 @example("x\n\n\n\ny")
