@@ -421,8 +421,9 @@ class _Matcher:
 
     def _search(self, folded: str) -> Iterator[tuple[int, int]]:
         """:meth:`iter` without an automaton: every occurrence of each name, overlaps too."""
-        for number, name in enumerate(self.names):
-            key = name.folded
+        names = self.names
+        for number in [number for number, name in enumerate(names) if name.folded in folded]:
+            key = names[number].folded
             last = len(key) - 1
             at = folded.find(key)
             while at >= 0:
@@ -986,6 +987,8 @@ class VaultLinker:
         found: list[tuple[int, str]] | None = None,
         passes: int = 3,
     ) -> tuple[str, list[Mention]]:
+        if not text:
+            return text, []
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         candidates = self._candidates(text, exclude)
