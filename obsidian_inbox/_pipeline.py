@@ -308,7 +308,7 @@ def process_inbox(
                 run.record(
                     path, "skipped", reason="still being written; it will be processed next run"
                 )
-        _process(run, ready, enrich=enrich, concurrency=concurrency, stop=halt)
+        _process(run, ready, enrich=enrich, offline=offline, concurrency=concurrency, stop=halt)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -392,6 +392,7 @@ def _process(
     captures: list[Path],
     *,
     enrich: bool,
+    offline: bool,
     concurrency: int,
     stop: _Flag,
 ) -> None:
@@ -418,24 +419,30 @@ def _process(
             return _no_enrichment(parsed.note)
         return run.enricher(parsed.note, vocabulary=vocabulary)
 
-    workers = 1 if not enrich or concurrency <= 1 else concurrency
+    # Offline, enriching waits for nothing (the default enricher reads the HTTP cache; any
+    # other is not called): it is done in this thread, capture by capture, since a thread of
+    # its own would only take turns with this one for the interpreter.
+    inline = not enrich or offline
     written: list[_Written] = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(enrich_one, parsed) for parsed in to_enrich]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures: list[concurrent.futures.Future[Enrichment] | _Inline] = [
+            _Inline(enrich_one, parsed) if inline else pool.submit(enrich_one, parsed)
+            for parsed in to_enrich
+        ]
         try:
             with contextlib.ExitStack() as batch:
                 batch.enter_context(run.vault.batch())
                 draining = False  # out of time: write what is enriched already, wait for nothing
                 for parsed, future in zip(to_enrich, futures, strict=True):
-                    if not future.done():
+                    if not inline and not future.done():
                         # The run waits for this capture anyway: put the notes synced in
                         # the background in place now, so that they show up in Obsidian.
                         with contextlib.suppress(VaultError):  # raised again at the batch's end
                             run.vault._finish_writes()
                     if draining:
-                        if not future.done() or future.cancelled():
+                        if inline or not future.done() or future.cancelled():
                             continue
-                    elif not _finished(future, stop):
+                    elif not inline and not _finished(future, stop):  # type: ignore[arg-type]
                         if not _out_of_time_only(stop):
                             break  # stopped: what is still being fetched is left for next time
                         draining = True
@@ -523,6 +530,26 @@ def _failed_write(run: _Run, capture: Path, exc: ObsidianInboxError) -> None:
 
 class _Stopped(Exception):
     """Raised inside workers once the run is asked to stop."""
+
+
+class _Inline:
+    """Work done in the calling thread when its result is asked for (a future's stand-in)."""
+
+    def __init__(self, work: Callable[[_Parsed], Enrichment], parsed: _Parsed) -> None:
+        self._work = work
+        self._parsed = parsed
+
+    def result(self) -> Enrichment:
+        return self._work(self._parsed)
+
+    def done(self) -> bool:
+        return False
+
+    def cancel(self) -> bool:
+        return False
+
+    def cancelled(self) -> bool:
+        return False
 
 
 def _finished(future: concurrent.futures.Future[Enrichment], stop: _Flag) -> bool:

@@ -12,7 +12,6 @@ Safety rules, all enforced here:
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime as dt
 import errno
@@ -21,8 +20,10 @@ import html
 import itertools
 import logging
 import os
+import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -53,11 +54,6 @@ _STATE_FILE = "state.sqlite3"
 #: The " (2)" that tells apart notes of the same name.
 _NUMBER_SUFFIX = re.compile(r" \(([0-9]+)\)\.md$")
 _LOCK_FILE = "lock"
-#: How many new notes are synced at once, in the background, during a batch: a note's
-#: ``fsync`` waits for the disk, not for the interpreter, so the next notes are prepared
-#: meanwhile (the threads do nothing else: each hold of the interpreter they need is one
-#: the main thread waits for), and the disk may take several syncs together.
-_SYNCERS = 2
 
 WriteAction = Literal["created", "updated", "unchanged"]
 
@@ -216,6 +212,41 @@ def _put_in_place(temp: str, full: str) -> None:
         raise
 
 
+class _Syncer:
+    """A thread that fsyncs the notes a batch writes, one after another, while the main
+    thread prepares the next ones: a sync waits for the disk, not for the interpreter.
+
+    The thread takes the interpreter only to pick up a note and to hand it back, so it
+    seldom makes the main thread wait for it.
+    """
+
+    def __init__(self) -> None:
+        self._todo: queue.SimpleQueue[_PendingWrite | None] = queue.SimpleQueue()
+        #: The notes synced (or that failed to), in the order they were given.
+        self.done: queue.SimpleQueue[_PendingWrite] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="obsidian-inbox-sync", daemon=True)
+        self._thread.start()
+
+    def sync(self, pending: _PendingWrite) -> None:
+        """Sync ``pending``'s temporary file; it then comes out of :attr:`done`."""
+        self._todo.put(pending)
+
+    def _run(self) -> None:
+        while (pending := self._todo.get()) is not None:
+            try:
+                os.fsync(pending.descriptor)
+            except OSError as exc:
+                pending.sync_error = exc
+            except Exception as exc:  # noqa: BLE001 - a bug must not pass for a note synced
+                pending.sync_error = OSError(errno.EIO, f"cannot sync: {exc!r}")
+            self.done.put(pending)
+
+    def close(self) -> None:
+        """Stop the thread once the notes given are synced."""
+        self._todo.put(None)
+        self._thread.join()
+
+
 @attrs.define(eq=False)
 class _PendingWrite:
     """A new note written to a temporary file, being synced in the background (see
@@ -235,8 +266,9 @@ class _PendingWrite:
     descriptor: int
     digest: str
     capture_id: str
-    synced: concurrent.futures.Future[None]
     replaced: NoteInfo | None  # what the index had at this path before
+    synced: bool = False  # back from the syncer
+    sync_error: OSError | None = None
     error: ObsidianInboxError | None = None
     finished: bool = False
 
@@ -274,7 +306,8 @@ class Vault:
         self._prefixes: dict[str, str] = {}  # folder -> its vault-relative path and "/"
         self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
         self._archives: set[str] = set()  # archive folders known to exist
-        self._syncer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._syncer: _Syncer | None = None
+        self._syncing = 0  # notes given to the syncer and not yet back
         self._in_flight: dict[str, _PendingWrite] = {}  # path -> its write, started in a batch
         self._unrecorded: list[tuple[str, str, str]] = []  # notes in place, recorded at the end
 
@@ -346,7 +379,7 @@ class Vault:
         with contextlib.suppress(VaultError):  # only after an error: batches finish their writes
             self._finish_writes()
         if self._syncer is not None:
-            self._syncer.shutdown()
+            self._syncer.close()
             self._syncer = None
         if self._lock is not None:
             self._lock.release()
@@ -651,11 +684,6 @@ class Vault:
             raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
         try:
             _write_all(descriptor, data)
-            if self._syncer is None:
-                self._syncer = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=_SYNCERS, thread_name_prefix="obsidian-inbox-sync"
-                )
-            synced = self._syncer.submit(os.fsync, descriptor)
         except BaseException as exc:
             os.close(descriptor)
             with contextlib.suppress(OSError):
@@ -671,9 +699,12 @@ class Vault:
             descriptor,
             digest,
             note.capture_id,
-            synced,
             index.get(relative),
         )
+        if self._syncer is None:
+            self._syncer = _Syncer()
+        self._syncer.sync(pending)
+        self._syncing += 1
         index.add(NoteInfo.from_note(relative, note))
         return WriteResult(relative, "created"), pending
 
@@ -693,10 +724,8 @@ class Vault:
         Args:
             wait: Wait for every sync; otherwise finish only the notes already synced.
         """
-        if wait and self._in_flight:
-            # Interruptible, and nothing has changed yet if it is interrupted.
-            concurrent.futures.wait([pending.synced for pending in self._in_flight.values()])
-        for path in [path for path, pending in self._in_flight.items() if pending.synced.done()]:
+        self._collect_synced(wait=wait)
+        for path in [path for path, pending in self._in_flight.items() if pending.synced]:
             pending = self._in_flight.pop(path)  # finished once, whatever happens next
             self._finish(pending)
             if pending.error is not None:
@@ -719,12 +748,24 @@ class Vault:
         if written:
             self._store.record_writes(written)
 
+    def _collect_synced(self, *, wait: bool) -> None:
+        """Mark the notes back from the syncer as synced: every one given, with ``wait``."""
+        while self._syncing:
+            assert self._syncer is not None
+            try:
+                pending = self._syncer.done.get(block=wait)  # interruptible
+            except queue.Empty:
+                return
+            pending.synced = True
+            self._syncing -= 1
+
     @staticmethod
     def _finish(pending: _PendingWrite) -> None:
         """Close a synced temporary file and move it into place; or remove it, if the sync failed."""
         try:
             try:
-                pending.synced.result()
+                if pending.sync_error is not None:
+                    raise pending.sync_error
             finally:
                 os.close(pending.descriptor)
         except OSError as exc:
