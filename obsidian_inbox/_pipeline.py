@@ -369,7 +369,7 @@ def _parse_all(run: _Run, captures: list[Path]) -> Iterator[_Parsed]:
 
 #: Notes written between two filings of their captures: their folders are fsynced once
 #: per batch, then the captures are moved (and their folders fsynced) together.
-_BATCH = 32
+_BATCH = 64
 
 
 @attrs.frozen

@@ -221,7 +221,7 @@ class _Syncer:
     """
 
     def __init__(self) -> None:
-        self._todo: queue.SimpleQueue[_PendingWrite | None] = queue.SimpleQueue()
+        self._todo: queue.SimpleQueue[_PendingWrite | str | None] = queue.SimpleQueue()
         #: The notes synced (or that failed to), in the order they were given.
         self.done: queue.SimpleQueue[_PendingWrite] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="obsidian-inbox-sync", daemon=True)
@@ -231,8 +231,16 @@ class _Syncer:
         """Sync ``pending``'s temporary file; it then comes out of :attr:`done`."""
         self._todo.put(pending)
 
+    def sync_folder(self, folder: str) -> None:
+        """Sync ``folder`` (best effort: failures are not reported)."""
+        self._todo.put(folder)
+
     def _run(self) -> None:
         while (pending := self._todo.get()) is not None:
+            if isinstance(pending, str):
+                with contextlib.suppress(Exception):  # best effort, and this thread must go on
+                    fsync_folder(Path(pending))
+                continue
             try:
                 os.fsync(pending.descriptor)
             except OSError as exc:
@@ -479,7 +487,10 @@ class Vault:
     def _sync(self) -> None:
         unsynced, self._unsynced = self._unsynced, {}
         for folder, strict in sorted(unsynced.items()):
-            self._fsync(Path(folder), strict=strict)
+            if strict or self._syncer is None:
+                self._fsync(Path(folder), strict=strict)
+            else:  # best effort (a capture filed away): in the background
+                self._syncer.sync_folder(folder)
 
     def _touched(self, folder: Path, *, strict: bool = True) -> None:
         """Sync ``folder`` now, or at the end of the batch; ``strict``: it holds notes, whose
