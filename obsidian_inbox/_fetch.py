@@ -801,21 +801,28 @@ class Fetcher:
         error = _scheme_error(url)
         if error is not None:
             raise error
+        if self.offline:  # nothing is fetched, so nothing is fetched twice: no lock
+            return self._from_cache_only(url, allow_private=allow_private)
         with self._flights.hold(canonical_url(url)):
-            if self._cache is not None and (self.offline or not refresh):
+            if self._cache is not None and not refresh:
                 cached = self._cache.get(url)
                 if cached is not None and (allow_private or cached.public):
                     return cached
-                if cached is not None and self.offline:
-                    private = next(a for a in cached.addresses if not is_public_address(a))
-                    host = urllib.parse.urlsplit(cached.final_url).hostname or private
-                    raise AddressRefusedError(url, _refusal(host, private) or "refused")
-            if self.offline:
-                raise NotCachedError(url, "not in the cache (offline)")
             result = self._fetch_with_retries(url, allow_private=allow_private)
             if self._cache is not None:
                 self._cache.put(result, replace=refresh)
             return result
+
+    def _from_cache_only(self, url: str, *, allow_private: bool) -> FetchResult:
+        """:meth:`fetch` offline: the cached copy, if any."""
+        cached = self._cache.get(url) if self._cache is not None else None
+        if cached is None:
+            raise NotCachedError(url, "not in the cache (offline)")
+        if allow_private or cached.public:
+            return cached
+        private = next(a for a in cached.addresses if not is_public_address(a))
+        host = urllib.parse.urlsplit(cached.final_url).hostname or private
+        raise AddressRefusedError(url, _refusal(host, private) or "refused")
 
     # --- concurrency ----------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from stat import S_ISDIR
+from stat import S_ISDIR, S_ISREG
 from typing import Any
 
 import attrs
@@ -185,9 +185,15 @@ def _read_up_to(path: Path, limit: int) -> tuple[os.stat_result, bytes]:
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         chunks: list[bytes] = []
         size = 0
-        while size < limit and (chunk := os.read(descriptor, limit - size)):
+        while size < limit:
+            wanted = limit - size
+            chunk = os.read(descriptor, wanted)
+            if not chunk:
+                break
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < wanted and size >= stat.st_size and S_ISREG(stat.st_mode):
+                break  # all the file said it held, and no more came: no read to find its end
     finally:
         os.close(descriptor)
     return stat, b"".join(chunks)

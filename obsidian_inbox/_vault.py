@@ -116,6 +116,16 @@ def _sha256(data: bytes) -> str:
 
 #: Tells apart the temporary files of one process (with its id, from other processes').
 _temp_numbers = itertools.count()
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid  # a forked child has another id
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 def _open_temp(folder: Path, name: str) -> tuple[str, int]:
@@ -124,7 +134,7 @@ def _open_temp(folder: Path, name: str) -> tuple[str, int]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     base = os.path.join(folder, f".{name[:80]}.")
     while True:
-        temp = f"{base}{os.getpid():x}-{next(_temp_numbers):x}{TEMP_SUFFIX}"
+        temp = f"{base}{_pid:x}-{next(_temp_numbers):x}{TEMP_SUFFIX}"
         try:
             return temp, os.open(temp, flags, 0o666)
         except FileExistsError:  # left by a process that had the same id: take the next
