@@ -114,6 +114,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Linux makes a file without a name (``O_TMPFILE``) that can be named later, atomically
+#: and only if the name is free: a new note needs no temporary name to remove, its sync
+#: does not touch its folder, and a crash leaves nothing behind. Elsewhere, and on file
+#: systems without it, a note is written to a hidden temporary file first.
+_O_TMPFILE: int = getattr(os, "O_TMPFILE", 0)
+#: What opening a file without a name fails with where the kernel or file system lacks it.
+_NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL})
+#: Where an open file is named, to give it a name (linkat through /proc, as open(2) says).
+_PROC_FD = "/proc/self/fd"
+
 #: Tells apart the temporary files of one process (with its id, from other processes').
 _temp_numbers = itertools.count()
 _pid = os.getpid()
@@ -280,7 +290,8 @@ class _PendingWrite:
     path: str
     folder: Path
     full: str
-    temp: str
+    temp: str | None  # None: a file without a name (O_TMPFILE), named in ``folder`` by:
+    folder_descriptor: int | None
     descriptor: int
     digest: str
     capture_id: str
@@ -325,6 +336,8 @@ class Vault:
         self._next_number: dict[str, int] = {}  # where to start probing "Title (n).md"
         self._archives: set[str] = set()  # archive folders known to exist
         self._syncer: _Syncer | None = None
+        self._namers: dict[str, int | None] = {}  # folder -> its descriptor, to name files in
+        self._namer_descriptors: list[int] = []  # closed with the lock
         self._syncing = 0  # notes given to the syncer and not yet back
         self._in_flight: dict[str, _PendingWrite] = {}  # path -> its write, started in a batch
         self._unrecorded: list[tuple[str, str, str]] = []  # notes in place, recorded at the end
@@ -399,6 +412,11 @@ class Vault:
         if self._syncer is not None:
             self._syncer.close()
             self._syncer = None
+        for descriptor in self._namer_descriptors:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        self._namers.clear()
+        self._namer_descriptors.clear()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -700,15 +718,16 @@ class Vault:
         full = os.path.join(folder, name)
         digest = _sha256(data)
         try:
-            temp, descriptor = _open_temp(folder, name)
+            temp, namer, descriptor = self._open_new(folder, name)
         except OSError as exc:
             raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
         try:
             _write_all(descriptor, data)
         except BaseException as exc:
             os.close(descriptor)
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+            if temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
             if isinstance(exc, OSError):
                 raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
             raise
@@ -717,6 +736,7 @@ class Vault:
             folder,
             full,
             temp,
+            namer,
             descriptor,
             digest,
             note.capture_id,
@@ -728,6 +748,34 @@ class Vault:
         self._syncing += 1
         index.add(NoteInfo.from_note(relative, note))
         return WriteResult(relative, "created"), pending
+
+    def _open_new(self, folder: Path, name: str) -> tuple[str | None, int | None, int]:
+        """Open a new file for the note ``name`` in ``folder``: without a name where the
+        system allows it, else a hidden temporary file.
+
+        Returns:
+            The temporary file's path (None: the file has no name), the descriptor of the
+            folder to name a file without a name in, and the new file's descriptor.
+        """
+        key = str(folder)
+        namer = self._namers.get(key, -1)
+        if namer == -1:
+            namer = None
+            if _O_TMPFILE and Path(_PROC_FD).is_dir():
+                with contextlib.suppress(OSError):  # then the usual way
+                    namer = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                    self._namer_descriptors.append(namer)
+            self._namers[key] = namer
+        if namer is not None:
+            try:
+                return None, namer, os.open(folder, _O_TMPFILE | os.O_WRONLY, 0o666)
+            except OSError as exc:
+                if exc.errno not in _NO_TMPFILE:
+                    raise
+                logger.debug("%s: no files without a name here (%s)", folder, exc.strerror)
+                self._namers[key] = None
+        temp, descriptor = _open_temp(folder, name)
+        return temp, None, descriptor
 
     def _writing(self, relative: str) -> bool:
         """Tell whether the note at ``relative`` is still being written in the background."""
@@ -769,6 +817,31 @@ class Vault:
         if written:
             self._store.record_writes(written)
 
+    @staticmethod
+    def _name(pending: _PendingWrite) -> None:
+        """Give a synced file without a name its note's name, unless a file took it meanwhile
+        (or, if its sync failed, let it go: closing it frees it)."""
+        try:
+            if pending.sync_error is not None:
+                raise pending.sync_error
+            os.link(
+                f"{_PROC_FD}/{pending.descriptor}",
+                os.path.basename(pending.full),
+                dst_dir_fd=pending.folder_descriptor,
+                follow_symlinks=True,  # with a folder descriptor: linkat(AT_SYMLINK_FOLLOW)
+            )
+        except FileExistsError as exc:
+            pending.error = NoteConflictError(
+                Path(pending.full), "appeared while obsidian-inbox was writing; left untouched"
+            )
+            pending.error.__cause__ = exc
+        except OSError as exc:
+            pending.error = VaultError(Path(pending.full), f"cannot write: {exc.strerror or exc}")
+            pending.error.__cause__ = exc
+        finally:
+            os.close(pending.descriptor)
+            pending.finished = True
+
     def _collect_synced(self, *, wait: bool) -> None:
         """Mark the notes back from the syncer as synced: every one given, with ``wait``."""
         while self._syncing:
@@ -783,6 +856,9 @@ class Vault:
     @staticmethod
     def _finish(pending: _PendingWrite) -> None:
         """Close a synced temporary file and move it into place; or remove it, if the sync failed."""
+        if pending.temp is None:
+            Vault._name(pending)
+            return
         try:
             try:
                 if pending.sync_error is not None:

@@ -52,16 +52,16 @@ def _temp_files(vault: Path) -> list[Path]:
 
 
 def _syncing(monkeypatch: pytest.MonkeyPatch, action: Any) -> list[str]:
-    """Run ``action(path)`` in place of ``os.fsync`` for the temporary files of notes; return
-    the names of the threads that synced them."""
+    """Run ``action(text)`` in place of ``os.fsync`` for the new notes (``text``: what is
+    being synced); return the names of the threads that synced them."""
     real = os.fsync
     threads: list[str] = []
 
     def fsync(descriptor: int) -> None:
         path = str(Path(f"/proc/self/fd/{descriptor}").readlink())
-        if path.endswith(TEMP_SUFFIX):
+        if path.endswith((TEMP_SUFFIX, " (deleted)")):  # a temporary file, or one without a name
             threads.append(threading.current_thread().name)
-            action(path)
+            action(Path(f"/proc/self/fd/{descriptor}").read_text())
         real(descriptor)
 
     monkeypatch.setattr(os, "fsync", fsync)
@@ -71,7 +71,7 @@ def _syncing(monkeypatch: pytest.MonkeyPatch, action: Any) -> list[str]:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 def test_notes_are_synced_off_the_main_thread(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     names = _captures(vault, 5)
-    threads = _syncing(monkeypatch, lambda path: None)
+    threads = _syncing(monkeypatch, lambda text: None)
     report = process_inbox(vault, settings=TEST_SETTINGS, enricher=_as_is)
     assert [o.status for o in report.outcomes] == ["created"] * 5
     assert len(threads) == 5
@@ -87,9 +87,9 @@ def test_a_failed_sync_fails_that_capture_alone(
 ) -> None:
     names = _captures(vault, 5)
 
-    def fail_the_third(path: str) -> None:
-        if "number 2" in path:
-            raise OSError(errno.EIO, os.strerror(errno.EIO), path)
+    def fail_the_third(text: str) -> None:
+        if "# Thought number 2" in text:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
 
     _syncing(monkeypatch, fail_the_third)
     report = process_inbox(vault, settings=TEST_SETTINGS, enricher=_as_is)
@@ -116,8 +116,8 @@ def test_a_file_that_appears_during_the_sync_is_left_untouched(
     names = _captures(vault, 3)
     target = vault / "Notes" / "Thought number 1 about tea.md"
 
-    def user_creates_it(path: str) -> None:
-        if "number 1" in path:
+    def user_creates_it(text: str) -> None:
+        if "# Thought number 1" in text:
             target.write_text("Typed in Obsidian meanwhile.\n")
 
     _syncing(monkeypatch, user_creates_it)
@@ -210,4 +210,78 @@ def test_a_file_already_there_is_left_untouched(vault: Path) -> None:
         assert v.index.get("Notes/Tea.md") == NoteInfo("Notes/Tea.md", "Tea")  # the user's
         assert not v.owns("Notes/Tea.md")
     assert (vault / "Notes" / "Tea.md").read_text() == "mine\n"
+    assert not _temp_files(vault)
+
+
+# --- notes without a name until they are synced (Linux), or temporary files ----------------
+
+_UNNAMED = getattr(os, "O_TMPFILE", 0)
+
+
+def _opens(monkeypatch: pytest.MonkeyPatch, refuse_unnamed: int = 0) -> list[tuple[str, int]]:
+    """Record every os.open (path, flags); refuse files without a name with ``refuse_unnamed``."""
+    real = os.open
+    calls: list[tuple[str, int]] = []
+
+    def spy(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        calls.append((str(path), flags))
+        if refuse_unnamed and _UNNAMED and flags & _UNNAMED == _UNNAMED:
+            raise OSError(refuse_unnamed, os.strerror(refuse_unnamed), str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    return calls
+
+
+@pytest.mark.skipif(not _UNNAMED, reason="files without a name are a Linux feature")
+def test_notes_are_written_without_a_temporary_name(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _captures(vault, 4)
+    calls = _opens(monkeypatch)
+    report = process_inbox(vault, settings=TEST_SETTINGS, enricher=_as_is)
+    assert [o.status for o in report.outcomes] == ["created"] * 4
+    unnamed = [path for path, flags in calls if flags & _UNNAMED == _UNNAMED]
+    assert unnamed.count(str(vault / "Notes")) == 4
+    assert not [path for path, _ in calls if path.endswith(TEMP_SUFFIX)]
+    assert len(list((vault / "Notes").glob("*.md"))) == 4
+
+
+@pytest.mark.parametrize(
+    "refused", [errno.EOPNOTSUPP, errno.EISDIR], ids=["no support", "an old kernel"]
+)
+def test_where_files_cannot_go_without_a_name_temporary_files_are_used(
+    vault: Path, monkeypatch: pytest.MonkeyPatch, refused: int
+) -> None:
+    _captures(vault, 4)
+    calls = _opens(monkeypatch, refuse_unnamed=refused)
+    report = process_inbox(vault, settings=TEST_SETTINGS, enricher=_as_is)
+    assert [o.status for o in report.outcomes] == ["created"] * 4
+    assert len([path for path, _ in calls if path.endswith(TEMP_SUFFIX)]) == 4
+    unnamed = [path for path, flags in calls if _UNNAMED and flags & _UNNAMED == _UNNAMED]
+    assert unnamed.count(str(vault / "Notes")) <= 1  # tried once, then temporary files
+    assert len(list((vault / "Notes").glob("*.md"))) == 4
+    assert not _temp_files(vault)
+
+
+def test_a_refused_file_without_a_name_is_a_failure_not_a_fallback(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk is a full disk, whichever way the note is written."""
+    names = _captures(vault, 2)
+    if _UNNAMED:
+        _opens(monkeypatch, refuse_unnamed=errno.ENOSPC)
+    else:
+        real = os.open
+
+        def full(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            if str(path).endswith(TEMP_SUFFIX):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", full)
+    report = process_inbox(vault, settings=TEST_SETTINGS, enricher=_as_is)
+    assert [o.status for o in report.outcomes] == ["failed"] * 2
+    assert all("cannot write: No space left on device" in o.reason for o in report.outcomes)
+    assert all((vault / "Inbox" / name).exists() for name in names)
     assert not _temp_files(vault)

@@ -158,8 +158,13 @@ def test_a_read_only_notes_folder_fails_cleanly(
 
     real_open = os.open
 
+    unnamed = getattr(os, "O_TMPFILE", -1)  # a file without a name, made in the folder itself
+
     def read_only(path: str | os.PathLike[str], flags: int, *args: int, **kwargs: int) -> int:
-        if flags & os.O_CREAT and Path(path).parent.name == "Notes":
+        creates = (flags & os.O_CREAT and Path(path).parent.name == "Notes") or (
+            flags & unnamed == unnamed and Path(path).name == "Notes"
+        )
+        if creates:
             raise OSError(errno.EROFS, "Read-only file system", str(path))
         return real_open(path, flags, *args, **kwargs)
 

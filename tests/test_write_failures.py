@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 import pytest
 
-from obsidian_inbox import Enrichment, Note, Report, Vault, VaultError, process_inbox
+from obsidian_inbox import Enrichment, Note, Report, Vault, VaultError, _vault, process_inbox
 from obsidian_inbox._index import TEMP_SUFFIX
 
 from .conftest import TEST_SETTINGS, tree_digest
@@ -140,17 +140,34 @@ def _outcomes(report: Report) -> dict[str, str]:
 #: The calls of the write path: creating, writing, syncing, renaming, linking, removing.
 SYSCALLS = ["open", "write", "fsync", "link", "replace", "rename", "unlink", "mkdir"]
 ERRORS = [errno.ENOSPC, errno.EIO, errno.EACCES]
+#: How new notes are written: as files without a name, named once synced (Linux), or
+#: through hidden temporary files (elsewhere, and where the file system cannot).
+MODES = ["unnamed", "temporary"] if _vault._O_TMPFILE else ["temporary"]
+#: A note written without a name has no temporary file to remove.
+CALLS = [
+    (mode, syscall)
+    for mode in MODES
+    for syscall in SYSCALLS
+    if not (mode == "unnamed" and syscall == "unlink")
+]
+
+
+def _write_mode(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if mode == "temporary":
+        monkeypatch.setattr(_vault, "_O_TMPFILE", 0)
 
 
 @pytest.mark.parametrize("code", ERRORS, ids=errno.errorcode.get)
-@pytest.mark.parametrize("syscall", SYSCALLS)
+@pytest.mark.parametrize(("mode", "syscall"), CALLS)
 def test_every_write_path_call_may_fail(
+    mode: str,
     syscall: str,
     code: int,
     template: tuple[Path, dict[str, bytes]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    _write_mode(mode, monkeypatch)
     source, captures = template
     message = os.strerror(code)
     for nth in range(1, 200):
@@ -260,6 +277,7 @@ def test_a_temporary_file_that_cannot_be_removed_is_no_failure(
     second: Path, template: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The note is in place (linked); its temporary name stays, hidden, for the next run."""
+    _write_mode("temporary", monkeypatch)
     with monkeypatch.context() as patch:
         hits = _fail_when(patch, "unlink", errno.EIO, lambda path: path.endswith(TEMP_SUFFIX))
         report = _run(second)
