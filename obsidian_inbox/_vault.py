@@ -899,12 +899,12 @@ class Vault:
             number += 1
             target = archive / f"{capture.stem}-{number}{capture.suffix}"
         try:
-            capture.rename(target)
+            os.rename(capture, target)
         except FileNotFoundError:
             if not capture.exists() or archive.is_dir():
                 raise
             archive.mkdir(parents=True, exist_ok=True)  # removed during the run
-            capture.rename(target)
+            os.rename(capture, target)
         # Best effort: should the move be lost, the capture is back in the inbox, and its
         # note is recognised by its capture_id.
         self._touched(archive, strict=False)
