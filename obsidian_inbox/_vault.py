@@ -201,20 +201,6 @@ def _create_exclusively(temp: str, target: str) -> None:
         os.unlink(temp)
 
 
-def _write_new(folder: Path, full: str, data: bytes) -> None:
-    """Write a new file ``full`` durably, never replacing one that appeared meanwhile.
-
-    Raises:
-        NoteConflictError: A file appeared at ``full`` meanwhile; it is left untouched.
-        VaultError: The disk refused the write (nothing is left behind).
-    """
-    try:
-        temp = _write_temp(folder, os.path.basename(full), data)
-    except OSError as exc:
-        raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
-    _put_in_place(temp, full)
-
-
 def _put_in_place(temp: str, full: str) -> None:
     """Move the durable temporary file ``temp`` to the new file ``full``.
 
@@ -666,7 +652,14 @@ class Vault:
         if exists:  # the new hash must be on record before the old bytes are replaced
             self._store.commit()
         if not exists:
-            _write_new(folder, str(full), data)
+            pending = self._write_unsynced(note, relative, folder, data, None)
+            try:
+                os.fsync(pending.descriptor)
+            except OSError as exc:
+                pending.sync_error = exc
+            self._finish(pending)
+            if pending.error is not None:
+                raise pending.error
         else:
             try:
                 temp = _write_temp(folder, full.name, data)
@@ -713,10 +706,27 @@ class Vault:
         index = self.index  # scanned first, if need be: a scan finishes the writes in flight
         self._finish_writes(wait=False)  # the notes synced meanwhile show up in Obsidian now
         data = self.render(note)
-        parent, _, name = relative.rpartition("/")
-        folder = self.folder(parent)
+        folder = self.folder(relative.rpartition("/")[0])
+        pending = self._write_unsynced(note, relative, folder, data, index.get(relative))
+        self._in_flight[relative] = pending
+        if self._syncer is None:
+            self._syncer = _Syncer()
+        self._syncer.sync(pending)
+        self._syncing += 1
+        index.add(NoteInfo.from_note(relative, note))
+        return WriteResult(relative, "created"), pending
+
+    def _write_unsynced(
+        self, note: Note, relative: str, folder: Path, data: bytes, replaced: NoteInfo | None
+    ) -> _PendingWrite:
+        """Write the new note ``relative`` (rendered: ``data``) to a file not synced yet,
+        without a name or with a temporary one (see :meth:`_open_new`).
+
+        Raises:
+            VaultError: The disk refused the file (nothing is left behind).
+        """
+        name = relative.rpartition("/")[2]
         full = os.path.join(folder, name)
-        digest = _sha256(data)
         try:
             temp, namer, descriptor = self._open_new(folder, name)
         except OSError as exc:
@@ -731,23 +741,17 @@ class Vault:
             if isinstance(exc, OSError):
                 raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
             raise
-        self._in_flight[relative] = pending = _PendingWrite(
+        return _PendingWrite(
             relative,
             folder,
             full,
             temp,
             namer,
             descriptor,
-            digest,
+            _sha256(data),
             note.capture_id,
-            index.get(relative),
+            replaced,
         )
-        if self._syncer is None:
-            self._syncer = _Syncer()
-        self._syncer.sync(pending)
-        self._syncing += 1
-        index.add(NoteInfo.from_note(relative, note))
-        return WriteResult(relative, "created"), pending
 
     def _open_new(self, folder: Path, name: str) -> tuple[str | None, int | None, int]:
         """Open a new file for the note ``name`` in ``folder``: without a name where the

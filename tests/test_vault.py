@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from obsidian_inbox import Note, NoteConflictError, Vault, VaultError, VaultLockedError
+from obsidian_inbox import Note, NoteConflictError, Vault, VaultError, VaultLockedError, _vault
 from obsidian_inbox._index import TEMP_SUFFIX
 from obsidian_inbox._vault import find_vault
 
@@ -206,15 +206,19 @@ def test_notes_lists_the_index_and_repr_html_shows_it(vault: Path) -> None:
         assert v.read_note("A.md").title == "A"
 
 
+@pytest.mark.parametrize("temporary_files", [False, True], ids=["unnamed", "temporary"])
 def test_a_refused_write_is_a_vault_error_and_leaves_nothing(
-    vault: Path, monkeypatch: pytest.MonkeyPatch
+    vault: Path, monkeypatch: pytest.MonkeyPatch, temporary_files: bool
 ) -> None:
     import errno
 
+    if temporary_files:  # as where files cannot be made without a name
+        monkeypatch.setattr(_vault, "_O_TMPFILE", 0)
     real_open = os.open
+    unnamed = getattr(os, "O_TMPFILE", -1)
 
     def refusing_open(path: str | os.PathLike[str], flags: int, *args: int, **kwargs: int) -> int:
-        if str(path).endswith(TEMP_SUFFIX):
+        if str(path).endswith(TEMP_SUFFIX) or flags & unnamed == unnamed:
             raise OSError(errno.EROFS, "Read-only file system", str(path))
         return real_open(path, flags, *args, **kwargs)
 
