@@ -186,7 +186,9 @@ def _read_up_to(path: Path, limit: int) -> tuple[os.stat_result, bytes]:
         chunks: list[bytes] = []
         size = 0
         while size < limit:
-            wanted = limit - size
+            # As much as the file says it holds, and one byte more to see its end (a buffer
+            # of the whole limit, a megabyte, would be allocated and freed for every capture).
+            wanted = min(limit - size, max(stat.st_size + 1 - size, 1 << 16))
             chunk = os.read(descriptor, wanted)
             if not chunk:
                 break

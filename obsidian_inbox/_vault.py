@@ -4,8 +4,12 @@ Safety rules, all enforced here:
 
 - a file is only ever rewritten when it is byte-identical to what this library last
   wrote there (the SHA-256 of every write is kept in the state file);
-- writes are atomic and durable: a temporary file in the same folder, ``fsync``, an
-  atomic rename, ``fsync`` of the folder; stray temporary files are removed next time;
+- writes are atomic and durable: a new note is written to a file without a name
+  (``O_TMPFILE``, on Linux) or to a hidden temporary file in its folder, synced
+  (``fsync``), then linked to its name only if no file has it (a note replacing one of
+  ours: a temporary file renamed over it), then its folder is synced; stray temporary
+  files are removed next time. Inside a batch, new notes are synced by a thread of
+  their own while the next ones are prepared;
 - nothing is written outside the vault, nor through a symbolic link;
 - a capture is moved to the archive only after its note is on disk, and never deleted.
 """
