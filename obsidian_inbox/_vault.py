@@ -267,8 +267,8 @@ class _Syncer:
 
 @attrs.define(eq=False)
 class _PendingWrite:
-    """A new note written to a temporary file, being synced in the background (see
-    :meth:`Vault._start_write`); it is moved into place once the sync is done.
+    """A new note written to a file without a name (or a temporary one), being synced in
+    the background (see :meth:`Vault._start_write`); it is named once the sync is done.
 
     Attributes:
         path: The note's vault-relative path.
