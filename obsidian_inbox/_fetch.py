@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
-import functools
 import hashlib
 import ipaddress
 import json
@@ -65,7 +64,7 @@ import httpx
 import platformdirs
 
 from ._errors import AddressRefusedError, FetchError
-from ._urls import canonical_url
+from ._urls import canonical_url, is_web_url
 
 __all__ = [
     "CACHE_ENV",
@@ -370,7 +369,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _scheme_error(url: str, *, redirect: bool = False) -> FetchError | None:
-    if len(url) <= 2048 and _fetchable(url):  # the common case, remembered
+    if is_web_url(url):  # the common case (is_web_url remembers its answers)
         return None
     try:
         parts = urllib.parse.urlsplit(url.strip())
@@ -385,16 +384,6 @@ def _scheme_error(url: str, *, redirect: bool = False) -> FetchError | None:
     if scheme in {"http", "https"}:
         return FetchError(url, "not a valid URL: it has no host")
     return FetchError(url, f"refused: {what} (only http and https URLs are fetched)")
-
-
-@functools.lru_cache(maxsize=4096)
-def _fetchable(url: str) -> bool:
-    """Tell whether ``url`` is an ``http`` or ``https`` URL with a host (as ``_scheme_error``)."""
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
 
 
 # --- private addresses ------------------------------------------------------------------
