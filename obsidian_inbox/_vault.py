@@ -178,48 +178,32 @@ def _write_temp(folder: Path, name: str, data: bytes) -> str:
     return temp
 
 
-def _create_exclusively(temp: str, target: str) -> None:
-    """Move ``temp`` to ``target`` unless something appeared there meanwhile."""
-    try:
-        os.link(temp, target)
-    except FileExistsError as exc:
-        raise NoteConflictError(
-            Path(target), "appeared while obsidian-inbox was writing; left untouched"
-        ) from exc
-    except OSError as exc:
-        if exc.errno not in {
-            errno.EPERM,
-            errno.ENOTSUP,
-            errno.EOPNOTSUPP,
-            errno.EXDEV,
-            errno.EMLINK,
-        }:
-            raise
-        if os.path.lexists(target):  # a file system without hard links
-            raise NoteConflictError(
-                Path(target), "appeared while obsidian-inbox was writing; left untouched"
-            ) from exc
-        os.replace(temp, target)
-        return
-    with contextlib.suppress(OSError):  # the note is in place; the next scan removes it
-        os.unlink(temp)
+def _link_new(source: str, target: str, *, folder: int | None = None) -> None:
+    """Give the file ``source`` the name ``target``, unless a file has it already.
 
-
-def _put_in_place(temp: str, full: str) -> None:
-    """Move the durable temporary file ``temp`` to the new file ``full``.
+    Args:
+        source: A temporary file; or, with ``folder``, ``/proc/self/fd/N`` for a file
+            without a name.
+        target: The new name (with ``folder``: inside that folder).
+        folder: The descriptor of ``target``'s folder (linkat follows ``source``).
 
     Raises:
-        NoteConflictError: A file appeared at ``full`` meanwhile; it is left untouched.
-        VaultError: The disk refused the move (``temp`` is removed).
+        FileExistsError: ``target`` exists; nothing was changed.
+        OSError: The link could not be made.
     """
     try:
-        _create_exclusively(temp, full)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise VaultError(Path(full), f"cannot write: {exc.strerror or exc}") from exc
-        raise
+        os.link(source, target, dst_dir_fd=folder, follow_symlinks=True)
+    except OSError as exc:
+        no_hard_links = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+        if folder is not None or exc.errno not in no_hard_links:
+            raise
+        if os.path.lexists(target):  # a file system without hard links: rename, carefully
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target) from exc
+        os.replace(source, target)
+        return
+    if folder is None:
+        with contextlib.suppress(OSError):  # the note is in place; the next scan removes it
+            os.unlink(source)
 
 
 class _Syncer:
@@ -825,31 +809,6 @@ class Vault:
         if written:
             self._store.record_writes(written)
 
-    @staticmethod
-    def _name(pending: _PendingWrite) -> None:
-        """Give a synced file without a name its note's name, unless a file took it meanwhile
-        (or, if its sync failed, let it go: closing it frees it)."""
-        try:
-            if pending.sync_error is not None:
-                raise pending.sync_error
-            os.link(
-                f"{_PROC_FD}/{pending.descriptor}",
-                os.path.basename(pending.full),
-                dst_dir_fd=pending.folder_descriptor,
-                follow_symlinks=True,  # with a folder descriptor: linkat(AT_SYMLINK_FOLLOW)
-            )
-        except FileExistsError as exc:
-            pending.error = NoteConflictError(
-                Path(pending.full), "appeared while obsidian-inbox was writing; left untouched"
-            )
-            pending.error.__cause__ = exc
-        except OSError as exc:
-            pending.error = VaultError(Path(pending.full), f"cannot write: {exc.strerror or exc}")
-            pending.error.__cause__ = exc
-        finally:
-            os.close(pending.descriptor)
-            pending.finished = True
-
     def _collect_synced(self, *, wait: bool) -> None:
         """Mark the notes back from the syncer as synced: every one given, with ``wait``."""
         while self._syncing:
@@ -863,25 +822,34 @@ class Vault:
 
     @staticmethod
     def _finish(pending: _PendingWrite) -> None:
-        """Close a synced temporary file and move it into place; or remove it, if the sync failed."""
-        if pending.temp is None:
-            Vault._name(pending)
-            return
+        """Give a synced note's file its name, unless a file took it meanwhile; or, if the
+        sync failed (or the name was taken), let the file go: one without a name is freed
+        by closing it, a temporary one is removed."""
         try:
             try:
                 if pending.sync_error is not None:
                     raise pending.sync_error
+                if pending.temp is None:
+                    _link_new(
+                        f"{_PROC_FD}/{pending.descriptor}",
+                        os.path.basename(pending.full),
+                        folder=pending.folder_descriptor,
+                    )
+                else:
+                    _link_new(pending.temp, pending.full)
             finally:
                 os.close(pending.descriptor)
+        except FileExistsError as exc:
+            pending.error = NoteConflictError(
+                Path(pending.full), "appeared while obsidian-inbox was writing; left untouched"
+            )
+            pending.error.__cause__ = exc
         except OSError as exc:
+            pending.error = VaultError(Path(pending.full), f"cannot write: {exc.strerror or exc}")
+            pending.error.__cause__ = exc
+        if pending.error is not None and pending.temp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(pending.temp)
-            pending.error = VaultError(Path(pending.full), f"cannot write: {exc.strerror or exc}")
-        else:
-            try:
-                _put_in_place(pending.temp, pending.full)
-            except ObsidianInboxError as exc:
-                pending.error = exc
         pending.finished = True
 
     # --- filing captures away ------------------------------------------------------------
