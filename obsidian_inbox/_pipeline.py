@@ -497,31 +497,26 @@ def _durable(run: _Run, batch: contextlib.ExitStack, written: list[_Written]) ->
     If their folder cannot be synced (an I/O error), the notes may not last: their captures
     stay in the inbox, and the next run recognises the notes by their ``capture_id``.
     """
+    unsynced: VaultError | None = None
     try:
         batch.close()
     except VaultError as exc:
-        for item in written:
-            if item.pending is not None and item.pending.error is not None:
-                _failed_write(run, item.parsed.capture, item.pending.error)
-            else:
-                run.failed(
-                    item.parsed.capture,
-                    exc,
-                    f"{exc}; the capture stays in the inbox",
-                    note=item.note,
-                )
-        return []
+        unsynced = exc
     durable = []
     for item in written:
         if item.pending is not None and item.pending.error is not None:
             _failed_write(run, item.parsed.capture, item.pending.error)
+        elif unsynced is not None:
+            reason = f"{unsynced}; the capture stays in the inbox"
+            run.failed(item.parsed.capture, unsynced, reason, note=item.note)
         else:
             durable.append(item)
     return durable
 
 
 def _failed_write(run: _Run, capture: Path, exc: ObsidianInboxError) -> None:
-    """Record that the note of ``capture`` could not be written (the capture stays)."""
+    """Record that the note of ``capture`` could not be written (the capture stays); a
+    conflict names the note it left untouched."""
     if isinstance(exc, NoteConflictError):
         run.failed(capture, exc, exc.reason, note=run.label(exc.path))
     else:
@@ -704,11 +699,8 @@ def _write(run: _Run, parsed: _Parsed, enrichment: Enrichment) -> _Written | Non
             path = run.vault.new_note_path(note, folder, template=run.settings.file_name)
             result, pending = run.vault._start_write(final, path)
             status = "created"
-    except NoteConflictError as exc:
-        run.failed(capture, exc, exc.reason, note=run.label(exc.path))
-        return None
-    except (RenderError, VaultError) as exc:
-        run.failed(capture, exc)
+    except (RenderError, VaultError) as exc:  # NoteConflictError among them
+        _failed_write(run, capture, exc)
         return None
     if note.status == "partial":
         status = "partial"
