@@ -260,10 +260,6 @@ def _word_end(folded: str) -> bool:
     return folded[-1].isalnum() or _is_word(folded[-1])
 
 
-#: Passed as ``previous`` to :meth:`_Matcher._build` by :meth:`_Matcher.extend`.
-_EXTENDING: dict[str, _Name] = {}
-
-
 class _Matcher:
     """The names of some notes, found in a text by an Aho-Corasick automaton.
 
@@ -312,8 +308,15 @@ class _Matcher:
         return matcher
 
     def _build(
-        self, infos: Iterable[NoteInfo], options: LinkOptions, previous: dict[str, _Name]
+        self,
+        infos: Iterable[NoteInfo],
+        options: LinkOptions,
+        previous: dict[str, _Name],
+        *,
+        extending: bool = False,
     ) -> None:
+        """Enter the names of ``infos`` into the table; then make the names and the
+        automaton (reusing ``previous`` names), or, ``extending``, add to them."""
         table = self.table
         skip_folders = options.skip_folders
         aliases = options.aliases
@@ -352,7 +355,7 @@ class _Matcher:
             if aliases:
                 for alias in info.aliases:
                     enter(alias, path, False)
-        if previous is _EXTENDING:
+        if extending:
             self._extend_names(touched)
             return
         # The automaton holds numbers (cheaper to store than objects); names[number].
@@ -380,7 +383,7 @@ class _Matcher:
         automaton, if any, is made again in C): a run adds its notes one at a time.
         """
         with bulk():
-            self._build(infos, options, _EXTENDING)
+            self._build(infos, options, {}, extending=True)
 
     def _extend_names(self, touched: set[str]) -> None:
         added = False
