@@ -21,8 +21,8 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import mdformat
 import mdformat.plugins
@@ -50,6 +50,7 @@ __all__ = [
     "parse_inline",
     "parser",
     "plain_prose_text",
+    "remember_short_texts",
     "wikilink_text",
 ]
 
@@ -100,25 +101,41 @@ def clean_text(text: str) -> str:
 _NOT_ONE_LINE = re.compile(r"[^\S ]|  |^ | $|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
-#: Texts longer than this are not remembered by the functions memoised below.
-_MEMO_MAX_CHARS = 512
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def one_line(text: str) -> str:
-    """Return ``text`` cleaned, with runs of whitespace collapsed to single spaces."""
-    if len(text) > _MEMO_MAX_CHARS:
-        return _one_line(text)
-    return _one_line_memo(text)
+def remember_short_texts(
+    maxsize: int, *, max_chars: int = 512
+) -> Callable[[Callable[Concatenate[str, _P], _R]], Callable[Concatenate[str, _P], _R]]:
+    """Remember a pure function's results for texts of at most ``max_chars`` characters
+    (:func:`functools.lru_cache`): a capture asks the same of the same text many times,
+    but a long text would only fill the cache."""
 
+    def decorate(
+        function: Callable[Concatenate[str, _P], _R],
+    ) -> Callable[Concatenate[str, _P], _R]:
+        remembered: Any = functools.lru_cache(maxsize=maxsize)(function)
 
-def _one_line(text: str) -> str:
-    if not _NOT_ONE_LINE.search(text) and unicodedata.is_normalized("NFC", text):
-        return text  # already clean: the common case, made cheap
-    return _WHITESPACE.sub(" ", clean_text(text)).strip()
+        @functools.wraps(function)
+        def call(text: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            if len(text) > max_chars:
+                return function(text, *args, **kwargs)
+            result: _R = remembered(text, *args, **kwargs)
+            return result
+
+        return call
+
+    return decorate
 
 
 # The note model runs its converters on every field of every note made: thirty times a capture.
-_one_line_memo = functools.lru_cache(maxsize=8192)(_one_line)
+@remember_short_texts(8192)
+def one_line(text: str) -> str:
+    """Return ``text`` cleaned, with runs of whitespace collapsed to single spaces."""
+    if not _NOT_ONE_LINE.search(text) and unicodedata.is_normalized("NFC", text):
+        return text  # already clean: the common case, made cheap
+    return _WHITESPACE.sub(" ", clean_text(text)).strip()
 
 
 def escape_inline(text: str) -> str:
@@ -255,19 +272,11 @@ _NOT_PLAIN = re.compile(
 _BAD_LINE_START = re.compile(r"[-+*>=|:!]|\d{1,9}[.)](?:\s|$)")
 
 
+# Rendering a note asks for its title and its sources' fields, and checking it asks again.
+@remember_short_texts(8192)
 def is_plain_inline(text: str) -> bool:
     """Tell whether mdformat leaves ``text`` unchanged in the middle of a line."""
-    if len(text) > _MEMO_MAX_CHARS:
-        return _is_plain_inline(text)
-    return _is_plain_inline_memo(text)
-
-
-def _is_plain_inline(text: str) -> bool:
     return text == text.strip() and not _NOT_PLAIN.search(text)
-
-
-# Rendering a note asks for its title and its sources' fields, and checking it asks again.
-_is_plain_inline_memo = functools.lru_cache(maxsize=8192)(_is_plain_inline)
 
 
 def is_plain_markdown(text: str) -> bool:

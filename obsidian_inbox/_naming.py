@@ -7,12 +7,13 @@ whatever the host: a vault synced between devices must be valid on all of them.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import string
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
+
+from ._markdown import remember_short_texts
 
 if TYPE_CHECKING:
     from ._note import Note
@@ -70,6 +71,7 @@ def _tidy_ends(stem: str) -> str:
     return stem.strip(" .-").rstrip(" .")
 
 
+@remember_short_texts(4096, max_chars=1024)  # a note's name is made, then its links to sources
 def clean_file_stem(title: str, *, max_bytes: int = MAX_NAME_BYTES - len(_EXTENSION)) -> str:
     """Return ``title`` made into a file name stem valid everywhere (without extension).
 
@@ -80,12 +82,6 @@ def clean_file_stem(title: str, *, max_bytes: int = MAX_NAME_BYTES - len(_EXTENS
     >>> clean_file_stem("CON")
     'CON_'
     """
-    if len(title) <= 1024:  # a note's name is made, then its links to the same sources
-        return _clean_file_stem_memo(title, max_bytes)
-    return _clean_file_stem(title, max_bytes)
-
-
-def _clean_file_stem(title: str, max_bytes: int) -> str:
     stem = unicodedata.normalize("NFC", title)
     for pattern, replacement in _REPLACEMENTS:
         stem = pattern.sub(replacement, stem)
@@ -97,9 +93,6 @@ def _clean_file_stem(title: str, max_bytes: int) -> str:
     if head.upper().rstrip(" ") in _WINDOWS_RESERVED:  # "CON", "con.txt", "LPT1 "
         stem = _truncate_utf8(f"{head.rstrip(' ')}_{dot}{rest}", max_bytes)
     return stem
-
-
-_clean_file_stem_memo = functools.lru_cache(maxsize=4096)(_clean_file_stem)
 
 
 def is_valid_file_name(name: str) -> bool:

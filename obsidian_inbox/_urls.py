@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from courlan import normalize_url
 from linkify_it import LinkifyIt
 
+from ._markdown import remember_short_texts
+
 __all__ = ["canonical_url", "find_urls", "is_web_url"]
 
 # Query parameters that only track where a click came from (courlan drops utm_* and the
@@ -19,22 +21,14 @@ _TRACKING = frozenset(
 )
 
 
+@remember_short_texts(8192, max_chars=2048)  # asked several times of each URL a capture names
 def is_web_url(url: str) -> bool:
     """Tell whether ``url`` is an absolute ``http``/``https`` URL with a host."""
-    if len(url) <= 2048:  # asked several times of each URL a capture names
-        return _is_web_url_memo(url)
-    return _is_web_url(url)
-
-
-def _is_web_url(url: str) -> bool:
     try:
         parts = urllib.parse.urlsplit(url.strip())
         return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
     except ValueError:
         return False
-
-
-_is_web_url_memo = functools.lru_cache(maxsize=8192)(_is_web_url)
 
 
 @functools.lru_cache(maxsize=8192)
