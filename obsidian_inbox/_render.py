@@ -78,33 +78,8 @@ def yaml_problem(data: object) -> str:
     return ""
 
 
-class _PlainDumper(_BaseDumper):  # type: ignore[misc]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     """Safe YAML dumper writing date-times as Obsidian does (``2025-09-18T11:49:49``)."""
-
-
-#: The tag each plain scalar resolves to, by (value, implicit): see :meth:`_Dumper.resolve`.
-_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
-
-
-class _Dumper(_PlainDumper):
-    """:class:`_PlainDumper`, with two shortcuts that change nothing in its output.
-
-    Text is represented without PyYAML's generic dispatch, and the tag a scalar resolves
-    to is remembered: the emitter asks twice for every value, each time matching it
-    against the resolvers' patterns, and most values recur from note to note.
-    tests/test_render.py checks that both dumpers write the same YAML.
-    """
-
-    def represent_data(self, data: Any) -> Any:
-        if type(data) is str:
-            self.alias_key = None
-            return yaml.ScalarNode("tag:yaml.org,2002:str", data, style=self.default_style)
-        return super().represent_data(data)
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
-        return _resolved(value, implicit)
 
 
 def _represent_datetime(dumper: Any, value: dt.datetime) -> Any:
@@ -117,8 +92,8 @@ def _represent_none(dumper: Any, value: None) -> Any:
     )  # "category:" as Obsidian writes it
 
 
-_PlainDumper.add_representer(dt.datetime, _represent_datetime)
-_PlainDumper.add_representer(type(None), _represent_none)
+_Dumper.add_representer(dt.datetime, _represent_datetime)
+_Dumper.add_representer(type(None), _represent_none)
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -129,18 +104,6 @@ _MAP = "tag:yaml.org,2002:map"
 _RESOLVE: Any = yaml.resolver.Resolver().resolve
 
 
-def _resolved(value: str, implicit: tuple[bool, bool]) -> str:
-    """The tag PyYAML's resolver gives a scalar written ``value`` (remembered)."""
-    key = (value, implicit)
-    tag = _RESOLVED.get(key)
-    if tag is None:
-        tag = str(_RESOLVE(yaml.ScalarNode, value, implicit))
-        if len(_RESOLVED) >= 4096:
-            _RESOLVED.clear()
-        _RESOLVED[key] = tag
-    return tag
-
-
 #: Scalar events by (tag, value): the emitter only reads them, and keys and most values recur.
 _SCALARS: dict[tuple[str, str], yaml.ScalarEvent] = {}
 
@@ -149,7 +112,10 @@ def _scalar(tag: str, value: str) -> yaml.ScalarEvent:
     event = _SCALARS.get((tag, value))
     if event is None:
         # As PyYAML's serializer: plain if it reads back with its tag, else quoted if need be.
-        implicit = (tag == _resolved(value, (True, False)), tag == _resolved(value, (False, True)))
+        implicit = (
+            tag == _RESOLVE(yaml.ScalarNode, value, (True, False)),
+            tag == _RESOLVE(yaml.ScalarNode, value, (False, True)),
+        )
         event = yaml.ScalarEvent(None, tag, implicit, value)
         if len(_SCALARS) >= 4096:
             _SCALARS.clear()
